@@ -1,0 +1,95 @@
+"""Settings: every `CONDUIT_*` environment variable, read once at start into one typed object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///conduit.db"
+DOMAINS = ("users", "articles", "likes", "comments")
+# Published so that tests and the development log can say exactly which secret is in use;
+# production refuses to start with it.
+DEVELOPMENT_JWT_SECRET = "conduit-development-secret-do-not-use-in-production"
+MIN_PRODUCTION_SECRET_LENGTH = 32
+
+
+class ConfigError(ValueError):
+    """The environment describes a configuration the server must not start with."""
+
+
+class Environment(Enum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: Environment = Environment.DEVELOPMENT
+    # One database URL per domain (database-per-service); see `domain_urls`.
+    database_url: str = DEFAULT_DATABASE_URL
+    domain_url_overrides: Mapping[str, str] = field(default_factory=dict)
+    jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    jwt_ttl_seconds: int = 7 * 24 * 3600
+    cors_origins: tuple[str, ...] = ("*",)
+    max_body_bytes: int = 1024 * 1024
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def uses_development_secret(self) -> bool:
+        return self.jwt_secret == DEVELOPMENT_JWT_SECRET
+
+    def domain_urls(self) -> dict[str, str]:
+        return {d: self.domain_url_overrides.get(d, self.database_url) for d in DOMAINS}
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        get = lambda name: env.get(f"CONDUIT_{name}", "").strip() or None  # noqa: E731
+
+        raw_environment = get("ENV") or Environment.DEVELOPMENT.value
+        try:
+            environment = Environment(raw_environment.lower())
+        except ValueError:
+            allowed = ", ".join(e.value for e in Environment)
+            raise ConfigError(f"CONDUIT_ENV={raw_environment!r}: use one of {allowed}") from None
+
+        secret = get("JWT_SECRET")
+        if environment is Environment.PRODUCTION:
+            if secret is None:
+                raise ConfigError(
+                    "CONDUIT_JWT_SECRET is not set: production mode refuses to start without "
+                    'a real secret (generate one with: python3 -c "import secrets; '
+                    'print(secrets.token_urlsafe(48))")'
+                )
+            if secret == DEVELOPMENT_JWT_SECRET or len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
+                raise ConfigError(
+                    f"CONDUIT_JWT_SECRET must be at least {MIN_PRODUCTION_SECRET_LENGTH} "
+                    "characters and not the development secret in production"
+                )
+
+        overrides = {d: url for d in DOMAINS if (url := get(f"{d.upper()}_URL"))}
+        origins = get("CORS_ORIGINS")
+        return cls(
+            environment=environment,
+            database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            domain_url_overrides=overrides,
+            jwt_secret=secret or DEVELOPMENT_JWT_SECRET,
+            jwt_ttl_seconds=_positive_int(get("JWT_TTL_SECONDS"), "JWT_TTL_SECONDS", 7 * 24 * 3600),
+            cors_origins=tuple(o.strip() for o in origins.split(",")) if origins else ("*",),
+            max_body_bytes=_positive_int(get("MAX_BODY_BYTES"), "MAX_BODY_BYTES", 1024 * 1024),
+            log_level=(get("LOG_LEVEL") or "INFO").upper(),
+        )
+
+
+def _positive_int(raw: str | None, name: str, default: int) -> int:
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) == 0:
+        raise ConfigError(f"CONDUIT_{name}={raw!r}: expected a positive whole number")
+    return int(raw)

@@ -1,0 +1,50 @@
+"""Per-request DataLoaders: every lookup that repeats across a list becomes one batched read.
+A page never needs more than MAX_BATCH keys of one kind, so a page is one read per loader."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiodataloader import DataLoader
+
+from models.likes import LikeStats
+from models.pages import MAX_PAGE_SIZE
+from models.users import User
+from stores.protocols import Stores
+
+MAX_BATCH = MAX_PAGE_SIZE
+
+
+class Loaders:
+    """Fresh for every request, so a cached answer never outlives the request that read it.
+    `viewer_id` is fixed per request: following and liked-by-viewer are answered for them."""
+
+    def __init__(self, stores: Stores, viewer_id: int | None) -> None:
+        self._stores = stores
+        self._viewer_id = viewer_id
+        self.user_by_id: DataLoader[int, User | None] = DataLoader(
+            self._users, max_batch_size=MAX_BATCH
+        )
+        self.followed_by_viewer: DataLoader[int, bool] = DataLoader(
+            self._followed, max_batch_size=MAX_BATCH
+        )
+        self.tags: DataLoader[int, list[str]] = DataLoader(self._tags, max_batch_size=MAX_BATCH)
+        self.likes: DataLoader[int, LikeStats] = DataLoader(self._likes, max_batch_size=MAX_BATCH)
+
+    async def _users(self, ids: Sequence[int]) -> list[User | None]:
+        found = {u.id: u for u in await self._stores.users.by_ids(ids)}
+        return [found.get(i) for i in ids]
+
+    async def _followed(self, ids: Sequence[int]) -> list[bool]:
+        if self._viewer_id is None:
+            return [False] * len(ids)
+        followed = await self._stores.users.followed_among(self._viewer_id, ids)
+        return [i in followed for i in ids]
+
+    async def _tags(self, article_ids: Sequence[int]) -> list[list[str]]:
+        tags = await self._stores.articles.tags_of(article_ids)
+        return [tags.get(i, []) for i in article_ids]
+
+    async def _likes(self, article_ids: Sequence[int]) -> list[LikeStats]:
+        stats = await self._stores.likes.stats(article_ids, self._viewer_id)
+        return [stats.get(i, LikeStats()) for i in article_ids]

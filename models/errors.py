@@ -1,0 +1,61 @@
+"""The few domain errors every use case raises; `schema/` and `rest/` map them for clients."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class DomainError(Exception):
+    """A failure the client caused and can act on (never a bug)."""
+
+    code: str = "DOMAIN_ERROR"
+
+    def __init__(self, fields: Mapping[str, list[str]]) -> None:
+        self.fields = {key: list(messages) for key, messages in fields.items()}
+        super().__init__("; ".join(f"{k} {', '.join(v)}" for k, v in self.fields.items()))
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+
+    @classmethod
+    def missing_token(cls) -> Unauthenticated:
+        return cls({"token": ["is missing"]})
+
+    @classmethod
+    def invalid_token(cls) -> Unauthenticated:
+        return cls({"token": ["is invalid or expired"]})
+
+    @classmethod
+    def bad_credentials(cls) -> Unauthenticated:
+        return cls({"credentials": ["invalid"]})
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+    def __init__(self, resource: str) -> None:
+        super().__init__({resource: ["forbidden"]})
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+    def __init__(self, resource: str) -> None:
+        super().__init__({resource: ["not found"]})
+
+
+class Invalid(DomainError):
+    """Bad input, with messages per field."""
+
+    code = "BAD_USER_INPUT"
+
+
+class Conflict(DomainError):
+    """A unique value (username, email) is taken already."""
+
+    code = "CONFLICT"
+
+    @classmethod
+    def taken(cls, *fields: str) -> Conflict:
+        return cls({f: ["has already been taken"] for f in fields})

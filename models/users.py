@@ -1,0 +1,138 @@
+"""Users and the rules for registering and changing them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from models.validation import MISSING, FieldErrors, Maybe, is_clean_text
+
+USERNAME_PATTERN = re.compile(r"^[\w.\-]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_USERNAME = 40
+MAX_EMAIL = 254
+MIN_PASSWORD = 8
+# Argon2 hashes any length, but an unbounded password is a cheap way to burn CPU.
+MAX_PASSWORD = 256
+MAX_BIO = 2000
+MAX_IMAGE_URL = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    email: str
+    password_hash: str
+    bio: str | None
+    image: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    """A validated registration; the password is still plain, the use case hashes it."""
+
+    username: str
+    email: str
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserChanges:
+    """Validated settings changes; MISSING leaves a field as it is, None clears bio/image."""
+
+    username: Maybe[str] = MISSING
+    email: Maybe[str] = MISSING
+    password: Maybe[str] = MISSING
+    bio: Maybe[str | None] = MISSING
+    image: Maybe[str | None] = MISSING
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    """What a store writes for a user: the changes with the password already hashed."""
+
+    username: Maybe[str] = MISSING
+    email: Maybe[str] = MISSING
+    password_hash: Maybe[str] = MISSING
+    bio: Maybe[str | None] = MISSING
+    image: Maybe[str | None] = MISSING
+
+
+def is_plausible_username(username: str) -> bool:
+    """A cheap check before any lookup, so junk from a URL never reaches a store."""
+    return len(username) <= MAX_USERNAME and bool(USERNAME_PATTERN.match(username))
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def validate_registration(username: object, email: object, password: object) -> NewUser:
+    errors = FieldErrors()
+    name = _username(errors, username)
+    mail = _email(errors, email)
+    secret = _password(errors, password)
+    errors.raise_if_any()
+    assert name is not None
+    assert mail is not None
+    assert secret is not None
+    return NewUser(username=name, email=mail, password=secret)
+
+
+def validate_changes(
+    username: Maybe[object] = MISSING,
+    email: Maybe[object] = MISSING,
+    password: Maybe[object] = MISSING,
+    bio: Maybe[object] = MISSING,
+    image: Maybe[object] = MISSING,
+) -> UserChanges:
+    """A field left MISSING stays; username, email and password cannot be cleared; an empty
+    bio or image clears it (clients send "" for an untouched image)."""
+    errors = FieldErrors()
+    changes = UserChanges(
+        username=MISSING if username is MISSING else _username(errors, username) or "",
+        email=MISSING if email is MISSING else _email(errors, email) or "",
+        password=MISSING if password is MISSING else _password(errors, password) or "",
+        bio=MISSING
+        if bio is MISSING
+        else errors.text("bio", bio, max_length=MAX_BIO, required=False, single_line=False),
+        image=MISSING
+        if image is MISSING
+        else errors.text("image", image, max_length=MAX_IMAGE_URL, required=False),
+    )
+    errors.raise_if_any()
+    return changes
+
+
+def _username(errors: FieldErrors, value: object) -> str | None:
+    name = errors.text("username", value, max_length=MAX_USERNAME)
+    if name is not None and "username" not in errors.messages and not is_plausible_username(name):
+        errors.add("username", "can only contain letters, digits, '.', '_' and '-'")
+    return name
+
+
+def _email(errors: FieldErrors, value: object) -> str | None:
+    mail = errors.text("email", value, max_length=MAX_EMAIL)
+    if mail is not None and "email" not in errors.messages and not EMAIL_PATTERN.match(mail):
+        errors.add("email", "is invalid")
+    return normalize_email(mail) if mail is not None else None
+
+
+def _password(errors: FieldErrors, value: object) -> str | None:
+    if value is None or value == "":
+        errors.add("password", "can't be blank")
+        return None
+    if not isinstance(value, str):
+        errors.add("password", "must be a string")
+        return None
+    if len(value) < MIN_PASSWORD:
+        errors.add("password", f"is too short (minimum is {MIN_PASSWORD} characters)")
+    elif len(value) > MAX_PASSWORD:
+        errors.add("password", f"is too long (maximum is {MAX_PASSWORD} characters)")
+    elif not is_clean_text(value):
+        errors.add("password", "contains characters that are not allowed")
+    return value

@@ -1,0 +1,68 @@
+"""Comments of an article: reading them newest first, adding, deleting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models import clock
+from models import comments as rules
+from models.comments import Comment, NewComment
+from models.errors import Forbidden, NotFound
+from models.pages import Window
+from resolvers import articles
+from resolvers.context import Context
+from resolvers.users import current_user
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    comments: list[Comment]
+    has_next_page: bool
+    article_id: int
+
+
+async def comments_of(ctx: Context, article_id: int, window: Window) -> CommentPage:
+    probe = Window(
+        limit=None if window.limit is None else window.limit + 1,
+        offset=window.offset,
+        after=window.after,
+    )
+    found = await ctx.stores.comments.page(article_id, probe)
+    more = window.limit is not None and len(found) > window.limit
+    return CommentPage(found[: window.limit], more, article_id)
+
+
+async def comments_of_slug(ctx: Context, slug: str, window: Window) -> CommentPage:
+    return await comments_of(ctx, (await articles.article(ctx, slug)).id, window)
+
+
+async def count(ctx: Context, article_id: int) -> int:
+    return await ctx.stores.comments.count(article_id)
+
+
+def viewer_can_delete(ctx: Context, comment: Comment) -> bool:
+    """Only the comment's author deletes it."""
+    return ctx.viewer_id() == comment.author_id
+
+
+async def add(ctx: Context, slug: str, body: object) -> Comment:
+    author = await current_user(ctx)
+    target = await articles.article(ctx, slug)
+    text = rules.validate_body(body)
+    return await ctx.stores.comments.add(
+        NewComment(article_id=target.id, author_id=author.id, body=text, created_at=clock.now())
+    )
+
+
+async def delete(ctx: Context, comment_id: object, slug: str | None = None) -> Comment:
+    """Delete the viewer's comment; with `slug`, only if it belongs to that article."""
+    viewer = await current_user(ctx)
+    target = None if slug is None else await articles.article(ctx, slug)
+    ident = rules.parse_id(comment_id)
+    found = None if ident is None else await ctx.stores.comments.by_id(ident)
+    if found is None or (target is not None and found.article_id != target.id):
+        raise NotFound("comment")
+    if found.author_id != viewer.id:
+        raise Forbidden("comment")
+    await ctx.stores.comments.delete(found.id)
+    return found

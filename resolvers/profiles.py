@@ -1,0 +1,53 @@
+"""Profiles (a user as others see them) and follows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.errors import Invalid, NotFound
+from models.users import User, is_plausible_username
+from resolvers.context import Context
+from resolvers.users import current_user
+
+
+@dataclass(frozen=True)
+class Profile:
+    user: User
+    following: bool
+
+
+async def find_user(ctx: Context, username: str) -> User:
+    user = await ctx.stores.users.by_username(username) if is_plausible_username(username) else None
+    if user is None:
+        raise NotFound("profile")
+    return user
+
+
+async def profile(ctx: Context, username: str) -> Profile:
+    ctx.viewer_id()
+    user = await find_user(ctx, username)
+    return Profile(user, await ctx.loaders.followed_by_viewer.load(user.id))
+
+
+async def profile_of(ctx: Context, user_id: int) -> Profile:
+    """The profile of a user known to exist (an author), batched across a page."""
+    user = await ctx.loaders.user_by_id.load(user_id)
+    if user is None:
+        raise NotFound("profile")
+    return Profile(user, await ctx.loaders.followed_by_viewer.load(user_id))
+
+
+async def follow(ctx: Context, username: str) -> Profile:
+    viewer = await current_user(ctx)
+    user = await find_user(ctx, username)
+    if user.id == viewer.id:
+        raise Invalid({"username": ["cannot follow yourself"]})
+    await ctx.stores.users.follow(viewer.id, user.id)
+    return Profile(user, following=True)
+
+
+async def unfollow(ctx: Context, username: str) -> Profile:
+    viewer = await current_user(ctx)
+    user = await find_user(ctx, username)
+    await ctx.stores.users.unfollow(viewer.id, user.id)
+    return Profile(user, following=False)

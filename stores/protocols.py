@@ -1,0 +1,117 @@
+"""The store interfaces. Every method is one round trip, takes whole batches where a page needs
+many items, and needs no join or scan, so a key-value backend can implement each one directly."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from models.articles import Article, ArticleEdit, ArticleQuery, NewArticle
+from models.comments import Comment, NewComment
+from models.likes import LikeStats
+from models.pages import Window
+from models.users import User, UserRow
+
+
+class Store(Protocol):
+    async def ping(self) -> None:
+        """Raise unless the backing database answers."""
+
+
+class UserStore(Store, Protocol):
+    async def create(self, row: UserRow) -> User:
+        """Raise Conflict naming every taken field (username, email)."""
+
+    async def update(self, user_id: int, row: UserRow) -> User:
+        """Raise Conflict naming every field taken by another user; NotFound("user")."""
+
+    async def by_ids(self, ids: Sequence[int]) -> list[User]: ...
+
+    async def by_username(self, username: str) -> User | None: ...
+
+    async def by_email(self, email: str) -> User | None: ...
+
+    async def follow(self, follower_id: int, followee_id: int) -> None:
+        """Idempotent."""
+
+    async def unfollow(self, follower_id: int, followee_id: int) -> None:
+        """Idempotent."""
+
+    async def followed_among(self, follower_id: int, candidate_ids: Sequence[int]) -> set[int]:
+        """Which of `candidate_ids` the follower follows."""
+
+    async def followees(self, follower_id: int) -> list[int]: ...
+
+
+class ArticleStore(Store, Protocol):
+    async def create(self, new: NewArticle) -> Article:
+        """Write the article and its tags atomically; raise Conflict("slug") if taken."""
+
+    async def update(self, article_id: int, edit: ArticleEdit) -> Article:
+        """Atomic like `create`; raise Conflict("slug") or NotFound("article")."""
+
+    async def delete(self, article_id: int) -> None: ...
+
+    async def by_slug(self, slug: str) -> Article | None: ...
+
+    async def page(self, query: ArticleQuery, window: Window) -> list[Article]:
+        """Newest first."""
+
+    async def count(self, query: ArticleQuery) -> int: ...
+
+    async def tags_of(self, article_ids: Sequence[int]) -> Mapping[int, list[str]]:
+        """Sorted tags per article id (absent ids have none)."""
+
+    async def all_tags(self) -> list[str]:
+        """Every tag in use, sorted."""
+
+
+class LikeStore(Store, Protocol):
+    async def like(self, user_id: int, article_id: int) -> None:
+        """Idempotent."""
+
+    async def unlike(self, user_id: int, article_id: int) -> None:
+        """Idempotent."""
+
+    async def stats(
+        self, article_ids: Sequence[int], viewer_id: int | None
+    ) -> Mapping[int, LikeStats]:
+        """Count and liked-by-viewer per article id (absent ids have no likes)."""
+
+    async def liked_article_ids(self, user_id: int) -> list[int]: ...
+
+    async def forget_article(self, article_id: int) -> None:
+        """Remove every like of the article (it was deleted)."""
+
+
+class CommentStore(Store, Protocol):
+    async def add(self, new: NewComment) -> Comment: ...
+
+    async def by_id(self, comment_id: int) -> Comment | None: ...
+
+    async def page(self, article_id: int, window: Window) -> list[Comment]:
+        """Newest first."""
+
+    async def count(self, article_id: int) -> int: ...
+
+    async def delete(self, comment_id: int) -> None: ...
+
+    async def forget_article(self, article_id: int) -> None:
+        """Remove every comment of the article (it was deleted)."""
+
+
+@dataclass(frozen=True)
+class Stores:
+    users: UserStore
+    articles: ArticleStore
+    likes: LikeStore
+    comments: CommentStore
+
+    def by_domain(self) -> dict[str, Store]:
+        return {
+            "users": self.users,
+            "articles": self.articles,
+            "likes": self.likes,
+            "comments": self.comments,
+        }

@@ -1,0 +1,1 @@
+"""SQL backends (SQLAlchemy 2 async): SQLite by default, PostgreSQL in production."""

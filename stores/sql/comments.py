@@ -1,0 +1,65 @@
+"""Comments in SQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.engine import RowMapping
+
+from models.comments import Comment, NewComment
+from models.pages import Window
+from stores.sql._common import SqlStore, newest_first
+from stores.sql.tables import comments
+
+
+class SqlCommentStore(SqlStore):
+    async def add(self, new: NewComment) -> Comment:
+        values = {
+            "article_id": new.article_id,
+            "author_id": new.author_id,
+            "body": new.body,
+            "created_at": new.created_at,
+            "updated_at": new.created_at,
+        }
+        async with self._engine.begin() as conn:
+            result = await conn.execute(insert(comments).values(values).returning(comments))
+            return _comment(result.mappings().one())
+
+    async def by_id(self, comment_id: int) -> Comment | None:
+        async with self._engine.connect() as conn:
+            result = await conn.execute(select(comments).where(comments.c.id == comment_id))
+            found = result.mappings().one_or_none()
+        return None if found is None else _comment(found)
+
+    async def page(self, article_id: int, window: Window) -> list[Comment]:
+        stmt = newest_first(
+            select(comments).where(comments.c.article_id == article_id),
+            comments.c.created_at,
+            comments.c.id,
+            window,
+        )
+        async with self._engine.connect() as conn:
+            return [_comment(m) for m in (await conn.execute(stmt)).mappings()]
+
+    async def count(self, article_id: int) -> int:
+        stmt = select(func.count()).where(comments.c.article_id == article_id)
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(stmt)).scalar_one())
+
+    async def delete(self, comment_id: int) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(comments).where(comments.c.id == comment_id))
+
+    async def forget_article(self, article_id: int) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(comments).where(comments.c.article_id == article_id))
+
+
+def _comment(m: RowMapping) -> Comment:
+    return Comment(
+        id=m["id"],
+        article_id=m["article_id"],
+        author_id=m["author_id"],
+        body=m["body"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )

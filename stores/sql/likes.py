@@ -1,0 +1,53 @@
+"""Likes in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import case, delete, func, literal, select
+
+from models.likes import LikeStats
+from stores.sql._common import SqlStore
+from stores.sql.engine import insert_ignoring_duplicates
+from stores.sql.tables import likes
+
+
+class SqlLikeStore(SqlStore):
+    async def like(self, user_id: int, article_id: int) -> None:
+        async with self._engine.begin() as conn:
+            stmt = insert_ignoring_duplicates(likes, conn.dialect.name)
+            await conn.execute(stmt.values(user_id=user_id, article_id=article_id))
+
+    async def unlike(self, user_id: int, article_id: int) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                delete(likes).where(likes.c.user_id == user_id, likes.c.article_id == article_id)
+            )
+
+    async def stats(
+        self, article_ids: Sequence[int], viewer_id: int | None
+    ) -> Mapping[int, LikeStats]:
+        if not article_ids:
+            return {}
+        by_viewer = (
+            func.max(case((likes.c.user_id == viewer_id, 1), else_=0))
+            if viewer_id is not None
+            else literal(0)
+        )
+        stmt = (
+            select(likes.c.article_id, func.count(), by_viewer)
+            .where(likes.c.article_id.in_(article_ids))
+            .group_by(likes.c.article_id)
+        )
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(stmt)
+            return {a: LikeStats(count=n, liked_by_viewer=bool(v)) for a, n, v in rows}
+
+    async def liked_article_ids(self, user_id: int) -> list[int]:
+        stmt = select(likes.c.article_id).where(likes.c.user_id == user_id)
+        async with self._engine.connect() as conn:
+            return list((await conn.execute(stmt)).scalars())
+
+    async def forget_article(self, article_id: int) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(likes).where(likes.c.article_id == article_id))

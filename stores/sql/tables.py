@@ -1,0 +1,110 @@
+"""Tables per domain. Each domain has its own MetaData because it may live in its own database:
+nothing here references another domain's table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, whatever the database keeps."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+# SQLite only autoincrements a column declared exactly INTEGER PRIMARY KEY.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+users_metadata = MetaData()
+users = Table(
+    "users",
+    users_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(40), nullable=False, unique=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("bio", Text),
+    Column("image", String(2048)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+follows = Table(
+    "follows",
+    users_metadata,
+    Column("follower_id", BigInteger, primary_key=True),
+    Column("followee_id", BigInteger, primary_key=True),
+    Index("ix_follows_followee", "followee_id"),
+)
+
+articles_metadata = MetaData()
+articles = Table(
+    "articles",
+    articles_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("slug", String(300), nullable=False, unique=True),
+    Column("title", String(256), nullable=False),
+    Column("description", String(1024), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("author_id", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_articles_newest", "created_at", "id"),
+    Index("ix_articles_author_newest", "author_id", "created_at", "id"),
+)
+article_tags = Table(
+    "article_tags",
+    articles_metadata,
+    Column("article_id", BigInteger, primary_key=True),
+    Column("tag", String(64), primary_key=True),
+    Index("ix_article_tags_tag", "tag", "article_id"),
+)
+
+likes_metadata = MetaData()
+likes = Table(
+    "likes",
+    likes_metadata,
+    Column("article_id", BigInteger, primary_key=True),
+    Column("user_id", BigInteger, primary_key=True),
+    Index("ix_likes_user", "user_id", "article_id"),
+)
+
+comments_metadata = MetaData()
+comments = Table(
+    "comments",
+    comments_metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("article_id", BigInteger, nullable=False),
+    Column("author_id", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_comments_article_newest", "article_id", "created_at", "id"),
+)
+
+METADATA_BY_DOMAIN = {
+    "users": users_metadata,
+    "articles": articles_metadata,
+    "likes": likes_metadata,
+    "comments": comments_metadata,
+}
