@@ -1,0 +1,124 @@
+"""The one wiring point: settings -> stores, bus, tokens -> the Starlette app with GraphQL at
+/graphql, the RealWorld REST API at /api, and /health and /ready."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from auth.tokens import TokenService
+from config import ConfigError, Settings
+from events import InProcessBus
+from middleware import REQUEST_ID_HEADER, ROUND_TRIPS_HEADER, BodyLimit, RequestTracking
+from middleware import request_id_of
+from resolvers import cascades
+from resolvers.context import Context
+from rest.routes import routes as rest_routes
+from schema import build_schema
+from schema.view import GraphQLView
+from stores.factory import OpenStores
+
+logger = logging.getLogger("conduit")
+READY_TIMEOUT_SECONDS = 2.0
+
+
+def create_app(settings: Settings) -> Starlette:
+    open_stores = OpenStores(settings.domain_urls())
+    stores = open_stores.stores
+    bus = InProcessBus(cascades.handlers(stores))
+    tokens = TokenService(settings.jwt_secret, settings.jwt_ttl_seconds)
+
+    def context_for(request: Request) -> Context:
+        return Context.for_request(
+            stores, bus, tokens, request_id_of(request.scope), request.headers.get("authorization")
+        )
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def ready(request: Request) -> JSONResponse:
+        domains = stores.by_domain()
+        results = await asyncio.gather(
+            *(asyncio.wait_for(s.ping(), READY_TIMEOUT_SECONDS) for s in domains.values()),
+            return_exceptions=True,
+        )
+        state = {d: "ok" if r is None else "unavailable" for d, r in zip(domains, results)}
+        up = all(s == "ok" for s in state.values())
+        return JSONResponse(
+            {"status": "ready" if up else "unavailable", "stores": state},
+            status_code=200 if up else 503,
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        _announce(settings)
+        await open_stores.prepare()
+        yield
+        await open_stores.close()
+
+    graphql = GraphQLView(build_schema(production=settings.is_production), context_for)
+    return Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            Route("/ready", ready, methods=["GET"]),
+            Route("/graphql", graphql),
+            Mount("/api", routes=rest_routes(context_for)),
+        ],
+        middleware=[
+            Middleware(RequestTracking),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                expose_headers=[REQUEST_ID_HEADER, ROUND_TRIPS_HEADER],
+                max_age=600,
+            ),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def _announce(settings: Settings) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+    logging.getLogger().setLevel(settings.log_level)
+    urls = settings.domain_urls()
+    for domain, url in urls.items():
+        logger.info("%s store: %s", domain, _without_password(url))
+    if settings.uses_development_secret:
+        logger.warning(
+            "development mode: tokens are signed with the built-in development secret; "
+            "set CONDUIT_JWT_SECRET (and CONDUIT_ENV=production) for a real deployment"
+        )
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _app_from_environment() -> Starlette:
+    try:
+        return create_app(Settings.from_env())
+    except ConfigError as error:
+        # A clean message instead of a traceback: this is the operator's mistake, not a bug.
+        print(f"conduit: configuration error: {error}", file=sys.stderr)  # noqa: T201
+        raise SystemExit(2) from None
+
+
+app = _app_from_environment()

@@ -1,0 +1,100 @@
+"""Reading RealWorld requests and answering with RealWorld status codes and error bodies."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from models.errors import DomainError, Invalid
+from models.pages import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, Window
+from models.validation import MISSING, Maybe
+from resolvers.context import Context
+
+logger = logging.getLogger("conduit.rest")
+
+STATUS_BY_CODE = {
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "CONFLICT": 409,
+    "BAD_USER_INPUT": 422,
+}
+
+Handler = Callable[[Context, Request], Awaitable[Response]]
+ContextFactory = Callable[[Request], Context]
+
+
+def endpoint(
+    handler: Handler, context_for: ContextFactory
+) -> Callable[[Request], Awaitable[Response]]:
+    """A Starlette endpoint running `handler` with the request's Context, turning domain errors
+    into their RealWorld answers and anything unexpected into a logged, masked 500."""
+
+    async def run(request: Request) -> Response:
+        ctx = context_for(request)
+        try:
+            return await handler(ctx, request)
+        except DomainError as error:
+            return errors_response(STATUS_BY_CODE[error.code], error.fields)
+        except Exception:
+            logger.exception(
+                "unexpected error in %s %s (request id %s)",
+                request.method,
+                request.url.path,
+                ctx.request_id,
+                extra={"request_id": ctx.request_id},
+            )
+            message = f"unexpected error (request id {ctx.request_id})"
+            return errors_response(500, {"server": [message]})
+
+    return run
+
+
+def errors_response(status: int, fields: dict[str, list[str]]) -> JSONResponse:
+    return JSONResponse({"errors": fields}, status_code=status)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+async def wrapped_object(request: Request, key: str) -> dict[str, Any]:
+    """The object inside RealWorld's wrapper, e.g. `{"user": {...}}` -> `{...}`."""
+    try:
+        payload = json.loads(await request.body())
+    except (ValueError, RecursionError):
+        raise Invalid({"request": ["body must be valid JSON"]}) from None
+    inner = payload.get(key) if isinstance(payload, dict) else None
+    if not isinstance(inner, dict):
+        raise Invalid({key: ["can't be blank"]})
+    return inner
+
+
+def field(data: dict[str, Any], name: str) -> Maybe[Any]:
+    return data.get(name, MISSING)
+
+
+def window(request: Request) -> Window:
+    """`limit` (1..100, default 20) and `offset` (0..) from the query string."""
+    limit = _whole_number(request, "limit", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    offset = _whole_number(request, "offset", 0, 0, MAX_OFFSET)
+    return Window(limit=limit, offset=offset)
+
+
+def query_text(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name)
+    return value if value else None
+
+
+def _whole_number(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12 or not low <= int(raw) <= high:
+        raise Invalid({name: [f"must be a whole number from {low} to {high}"]})
+    return int(raw)

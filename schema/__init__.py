@@ -1,0 +1,59 @@
+"""The one Strawberry schema, with its limits and error codes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from schema.errors import ErrorCodes
+from schema.mutation import Mutation
+from schema.query import Query
+from schema.scalars import DateTime
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 2000
+MAX_BATCH_OPERATIONS = 10
+CACHE_SIZE = 256
+
+
+class ConduitSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Silent: ErrorCodes already logged what deserves a log (unexpected errors only)."""
+
+
+def build_schema(*, production: bool) -> strawberry.Schema:
+    return ConduitSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            ErrorCodes,
+            ParserCache(maxsize=CACHE_SIZE),
+            ValidationCache(maxsize=CACHE_SIZE),
+            QueryDepthLimiter(max_depth=MAX_DEPTH),
+            MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        ],
+        config=StrawberryConfig(
+            disable_field_suggestions=production,
+            batching_config={"max_operations": MAX_BATCH_OPERATIONS},
+        ),
+        scalar_overrides={datetime: DateTime},
+    )
+
+
+# The schema as exported to schema.graphql (`strawberry export-schema schema:schema`).
+schema = build_schema(production=False)

@@ -1,0 +1,64 @@
+"""The queries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from resolvers import articles, profiles, users
+from schema.pagination import AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, connection, window
+from schema.types import Article, Info, Profile, User
+
+First = Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)]
+After = Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)]
+
+
+def article_connection(info: Info, page: articles.ArticlePage) -> Connection[Article]:
+    ctx = info.context
+    return connection(
+        page.articles,
+        [Article.of(a) for a in page.articles],
+        page.has_next_page,
+        lambda: articles.count(ctx, page.query),
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in user, or null for an anonymous request.")
+    async def viewer(self, info: Info) -> User | None:
+        signed_in = await users.viewer(info.context)
+        return None if signed_in is None else User.of(signed_in)
+
+    @strawberry.field(description="A user's profile (NOT_FOUND when there is no such user).")
+    async def profile(self, info: Info, username: str) -> Profile | None:
+        return Profile.of(await profiles.profile(info.context, username))
+
+    @strawberry.field(description="An article by slug (NOT_FOUND when there is none).")
+    async def article(self, info: Info, slug: str) -> Article | None:
+        return Article.of(await articles.article(info.context, slug))
+
+    @strawberry.field(description="Articles, newest first; filters combine.")
+    async def articles(
+        self,
+        info: Info,
+        first: First = 20,
+        after: After = None,
+        tag: str | None = None,
+        author: Annotated[str | None, strawberry.argument(description="Author's username.")] = None,
+        liked_by: Annotated[
+            str | None, strawberry.argument(description="Username of a user who likes them.")
+        ] = None,
+    ) -> Connection[Article]:
+        filters = articles.ArticleFilter(tag=tag, author=author, liked_by=liked_by)
+        page = await articles.articles(info.context, filters, window(first, after))
+        return article_connection(info, page)
+
+    @strawberry.field(description="Articles by the authors the viewer follows, newest first.")
+    async def feed(self, info: Info, first: First = 20, after: After = None) -> Connection[Article]:
+        return article_connection(info, await articles.feed(info.context, window(first, after)))
+
+    @strawberry.field(description="Every tag in use, sorted.")
+    async def tags(self, info: Info) -> list[str]:
+        return await articles.all_tags(info.context)
