@@ -49,8 +49,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        get = lambda name: env.get(f"CONDUIT_{name}", "").strip() or None  # noqa: E731
+        source = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            return source.get(f"CONDUIT_{name}", "").strip() or None
 
         raw_environment = get("ENV") or Environment.DEVELOPMENT.value
         try:
