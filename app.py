@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -19,8 +20,13 @@ from starlette.routing import Mount, Route
 from auth.tokens import TokenService
 from config import ConfigError, Settings
 from events import InProcessBus
-from middleware import REQUEST_ID_HEADER, ROUND_TRIPS_HEADER, BodyLimit, RequestTracking
-from middleware import request_id_of
+from middleware import (
+    REQUEST_ID_HEADER,
+    ROUND_TRIPS_HEADER,
+    BodyLimit,
+    RequestTracking,
+    request_id_of,
+)
 from resolvers import cascades
 from resolvers.context import Context
 from rest.routes import routes as rest_routes
@@ -52,7 +58,9 @@ def create_app(settings: Settings) -> Starlette:
             *(asyncio.wait_for(s.ping(), READY_TIMEOUT_SECONDS) for s in domains.values()),
             return_exceptions=True,
         )
-        state = {d: "ok" if r is None else "unavailable" for d, r in zip(domains, results)}
+        state = {
+            d: "ok" if r is None else "unavailable" for d, r in zip(domains, results, strict=True)
+        }
         up = all(s == "ok" for s in state.values())
         return JSONResponse(
             {"status": "ready" if up else "unavailable", "stores": state},
@@ -107,8 +115,6 @@ def _announce(settings: Settings) -> None:
 
 
 def _without_password(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -117,7 +123,7 @@ def _app_from_environment() -> Starlette:
         return create_app(Settings.from_env())
     except ConfigError as error:
         # A clean message instead of a traceback: this is the operator's mistake, not a bug.
-        print(f"conduit: configuration error: {error}", file=sys.stderr)  # noqa: T201
+        print(f"conduit: configuration error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
 
 

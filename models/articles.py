@@ -115,7 +115,7 @@ def validate_changes(
     body: Maybe[object] = MISSING,
     tags: Maybe[object] = MISSING,
 ) -> ArticleChanges:
-    """MISSING keeps a field; a present field must be valid (tags: `[]` clears, null is an error)."""
+    """MISSING keeps a field; a given one must be valid (tags: `[]` clears, null is an error)."""
     errors = FieldErrors()
     changes = ArticleChanges(
         title=MISSING
