@@ -13,6 +13,7 @@ DOMAINS = ("users", "articles", "likes", "comments")
 # production refuses to start with it.
 DEVELOPMENT_JWT_SECRET = "conduit-development-secret-do-not-use-in-production"
 MIN_PRODUCTION_SECRET_LENGTH = 32
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(ValueError):
@@ -85,13 +86,21 @@ class Settings:
             jwt_ttl_seconds=_positive_int(get("JWT_TTL_SECONDS"), "JWT_TTL_SECONDS", 7 * 24 * 3600),
             cors_origins=tuple(o.strip() for o in origins.split(",")) if origins else ("*",),
             max_body_bytes=_positive_int(get("MAX_BODY_BYTES"), "MAX_BODY_BYTES", 1024 * 1024),
-            log_level=(get("LOG_LEVEL") or "INFO").upper(),
+            log_level=_log_level(get("LOG_LEVEL")),
         )
 
 
 def _positive_int(raw: str | None, name: str, default: int) -> int:
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) == 0:
+    # isascii: str.isdigit() also accepts digits int() refuses, such as "²".
+    if not (raw.isascii() and raw.isdigit()) or int(raw) == 0:
         raise ConfigError(f"CONDUIT_{name}={raw!r}: expected a positive whole number")
     return int(raw)
+
+
+def _log_level(raw: str | None) -> str:
+    level = (raw or "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"CONDUIT_LOG_LEVEL={raw!r}: use one of {', '.join(LOG_LEVELS)}")
+    return level

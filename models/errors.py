@@ -24,7 +24,8 @@ class Unauthenticated(DomainError):
 
     @classmethod
     def invalid_token(cls) -> Unauthenticated:
-        return cls({"token": ["is invalid or expired"]})
+        # The RealWorld contract has one answer for no token and a bad one; clients read it.
+        return cls({"token": ["is missing"]})
 
     @classmethod
     def bad_credentials(cls) -> Unauthenticated:

@@ -51,7 +51,11 @@ def decode_cursor(cursor: str, field: str = "after") -> Position:
     millis, _, ident = raw.removeprefix(_CURSOR_PREFIX).partition(":")
     if not (millis.isdigit() and ident.isdigit()) or len(millis) > 15 or len(ident) > 18:
         raise invalid
-    return Position(datetime.fromtimestamp(int(millis) / 1000, UTC), int(ident))
+    try:
+        created_at = datetime.fromtimestamp(int(millis) / 1000, UTC)
+    except (ValueError, OverflowError, OSError):  # past the years a datetime can hold
+        raise invalid from None
+    return Position(created_at, int(ident))
 
 
 def check_page_size(size: int, field: str) -> None:

@@ -123,7 +123,7 @@ def _email(errors: FieldErrors, value: object) -> str | None:
 
 
 def _password(errors: FieldErrors, value: object) -> str | None:
-    if value is None or value == "":
+    if value is None or value is MISSING or value == "":
         errors.add("password", "can't be blank")
         return None
     if not isinstance(value, str):

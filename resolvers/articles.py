@@ -53,6 +53,9 @@ async def feed(ctx: Context, window: Window) -> ArticlePage:
     """Articles by the authors the viewer follows, newest first."""
     viewer_id = ctx.require_viewer_id()
     followed = await ctx.stores.users.followees(viewer_id)
+    if not followed:
+        # Who follows nobody may not exist (a valid token of a removed user): only then check.
+        await current_user(ctx)
     for author_id in followed:
         ctx.loaders.followed_by_viewer.prime(author_id, True)
     return await _page(ctx, ArticleQuery(author_ids=tuple(followed)), window)
@@ -67,6 +70,7 @@ async def tags_of(ctx: Context, article: Article) -> list[str]:
 
 
 async def all_tags(ctx: Context) -> list[str]:
+    ctx.viewer_id()
     return await ctx.stores.articles.all_tags()
 
 

@@ -8,7 +8,7 @@ from auth.passwords import hash_password, verify_password
 from models import users as rules
 from models.errors import Unauthenticated
 from models.users import User, UserRow
-from models.validation import MISSING, FieldErrors, Maybe
+from models.validation import MISSING, FieldErrors, Maybe, is_clean_text
 from resolvers.context import Context
 
 
@@ -30,7 +30,7 @@ async def register(ctx: Context, username: object, email: object, password: obje
 async def login(ctx: Context, email: object, password: object) -> SignedIn:
     errors = FieldErrors()
     mail = errors.text("email", email, max_length=rules.MAX_EMAIL)
-    if password is None or password == "":
+    if password is None or password is MISSING or password == "":
         errors.add("password", "can't be blank")
     elif not isinstance(password, str):
         errors.add("password", "must be a string")
@@ -38,7 +38,12 @@ async def login(ctx: Context, email: object, password: object) -> SignedIn:
     assert mail is not None
     assert isinstance(password, str)
     user = await ctx.stores.users.by_email(rules.normalize_email(mail))
-    if not await verify_password(user.password_hash if user else None, password) or user is None:
+    # Text that no password can hold (a lone surrogate cannot even be hashed) never matches.
+    if (
+        not is_clean_text(password)
+        or not await verify_password(user.password_hash if user else None, password)
+        or user is None
+    ):
         raise Unauthenticated.bad_credentials()
     return SignedIn(user, ctx.tokens.issue(user.id))
 

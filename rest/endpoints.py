@@ -7,6 +7,7 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from models.articles import Article
 from models.errors import Unauthenticated
 from models.pages import Window
 from resolvers import articles, comments, likes, profiles, users, views
@@ -134,7 +135,7 @@ async def unfavorite(ctx: Context, request: Request) -> Response:
     return await _article(ctx, await likes.unlike(ctx, request.path_params["slug"]))
 
 
-async def _article(ctx: Context, article: articles.Article, status: int = 200) -> Response:
+async def _article(ctx: Context, article: Article, status: int = 200) -> Response:
     view = await views.article_view(ctx, article)
     return JSONResponse({"article": render.article(view)}, status_code=status)
 

@@ -27,11 +27,10 @@ STATUS_BY_CODE = {
 
 Handler = Callable[[Context, Request], Awaitable[Response]]
 ContextFactory = Callable[[Request], Context]
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def endpoint(
-    handler: Handler, context_for: ContextFactory
-) -> Callable[[Request], Awaitable[Response]]:
+def endpoint(handler: Handler, context_for: ContextFactory) -> Endpoint:
     """A Starlette endpoint running `handler` with the request's Context, turning domain errors
     into their RealWorld answers and anything unexpected into a logged, masked 500."""
 

@@ -3,10 +3,12 @@ clients send one (the Angular client posts new articles to /api/articles/)."""
 
 from __future__ import annotations
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from rest import endpoints as e
-from rest.http import ContextFactory, Handler, endpoint
+from rest.http import ContextFactory, Endpoint, Handler, endpoint
 
 TABLE: list[tuple[str, str, Handler]] = [
     ("/users", "POST", e.register),
@@ -32,12 +34,22 @@ TABLE: list[tuple[str, str, Handler]] = [
 
 
 def routes(context_for: ContextFactory) -> list[Route]:
+    """One route per path (and its trailing-slash twin) that serves all of the path's methods,
+    so a wrong method gets a 405 whose `Allow` header names every method the path has."""
     by_path: dict[str, dict[str, Handler]] = {}
     for path, method, handler in TABLE:
         by_path.setdefault(path, {})[method] = handler
     built = []
     for path, handlers in by_path.items():
+        endpoints = {m: endpoint(h, context_for) for m, h in handlers.items()}
+        if "GET" in endpoints:
+            endpoints["HEAD"] = endpoints["GET"]
+
+        async def dispatch(
+            request: Request, endpoints: dict[str, Endpoint] = endpoints
+        ) -> Response:
+            return await endpoints[request.method](request)
+
         for variant in (path, path + "/"):
-            for method, handler in handlers.items():
-                built.append(Route(variant, endpoint(handler, context_for), methods=[method]))
+            built.append(Route(variant, dispatch, methods=list(handlers)))
     return built

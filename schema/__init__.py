@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime
 
 import strawberry
@@ -19,13 +21,27 @@ from strawberry.types import ExecutionContext
 from schema.errors import ErrorCodes
 from schema.mutation import Mutation
 from schema.query import Query
-from schema.scalars import DateTime
+from schema.scalars import DATETIME
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
 MAX_BATCH_OPERATIONS = 10
 CACHE_SIZE = 256
+
+
+class _ParserCache(ParserCache):
+    """Strawberry's ParserCache, except that a document which does not parse is left to
+    Strawberry: its own parse then fails inside the operation, where ErrorCodes gives the
+    error a code (raised from `on_parse`, it would skip ErrorCodes and reach the client bare)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
 
 
 class ConduitSchema(strawberry.Schema):
@@ -42,7 +58,7 @@ def build_schema(*, production: bool) -> strawberry.Schema:
         extensions=[
             # Factories: a fresh extension per request (the caches live at module level).
             ErrorCodes,
-            lambda: ParserCache(maxsize=CACHE_SIZE),
+            lambda: _ParserCache(maxsize=CACHE_SIZE),
             lambda: ValidationCache(maxsize=CACHE_SIZE),
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
@@ -51,8 +67,8 @@ def build_schema(*, production: bool) -> strawberry.Schema:
         config=StrawberryConfig(
             disable_field_suggestions=production,
             batching_config={"max_operations": MAX_BATCH_OPERATIONS},
+            scalar_map={datetime: DATETIME},
         ),
-        scalar_overrides={datetime: DateTime},
     )
 
 

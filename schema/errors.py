@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from models.errors import DomainError
@@ -20,39 +20,54 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 
 class ErrorCodes(SchemaExtension):
     """Domain errors keep their message and gain `code` and per-field `fields`; errors in the
-    document get a GRAPHQL_* code; anything else is logged with the request id and reaches the
-    client only as INTERNAL_SERVER_ERROR with that id."""
+    document get a GRAPHQL_* code, variables that do not fit their types BAD_USER_INPUT;
+    anything else is logged with the request id and reaches the client only as
+    INTERNAL_SERVER_ERROR with that id. (A fresh instance serves each operation.)"""
+
+    _failed_validation = False
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        # Validation reports every error it finds, and the operation stops there.
+        self._failed_validation = bool(self.execution_context.pre_execution_errors)
 
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
-            result.errors = [self._coded(error) for error in result.errors]
-
-    def _coded(self, error: GraphQLError) -> GraphQLError:
-        original = error.original_error
-        if isinstance(original, DomainError):
-            return _with(error, error.message, {"code": original.code, "fields": original.fields})
-        if original is None:
-            return _with(error, error.message, {"code": _document_error_code(error)})
-        request_id = getattr(self.execution_context.context, "request_id", "-")
-        logger.error(
-            "unexpected error in GraphQL request %s at %s",
-            request_id,
-            error.path,
-            exc_info=original,
-            extra={"request_id": request_id},
-        )
-        message = f"Internal server error (request id {request_id})"
-        return _with(error, message, {"code": INTERNAL, "requestId": request_id})
+            request_id = getattr(self.execution_context.context, "request_id", "-")
+            result.errors = [
+                coded(error, request_id, failed_validation=self._failed_validation)
+                for error in result.errors
+            ]
 
 
-def _document_error_code(error: GraphQLError) -> str:
-    if error.message.startswith("Syntax Error"):
-        return PARSE_FAILED
-    if error.message.startswith("Variable '$"):
-        return BAD_USER_INPUT
-    return VALIDATION_FAILED
+def has_code(error: GraphQLError) -> bool:
+    return bool(error.extensions and "code" in error.extensions)
+
+
+def coded(error: GraphQLError, request_id: str, *, failed_validation: bool = False) -> GraphQLError:
+    """The error as a client sees it: with a code, and masked unless the client caused it."""
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return _with(error, error.message, {"code": original.code, "fields": original.fields})
+    if isinstance(error, GraphQLSyntaxError) or isinstance(original, GraphQLSyntaxError):
+        return _with(error, error.message, {"code": PARSE_FAILED})
+    if failed_validation:
+        return _with(error, error.message, {"code": VALIDATION_FAILED})
+    # What fails after validation but before any field runs (so without a path) is a variable
+    # whose value does not fit its type: graphql-core reports it bare or with the scalar's error.
+    if error.path is None and (original is None or isinstance(original, GraphQLError)):
+        return _with(error, error.message, {"code": BAD_USER_INPUT})
+    logger.error(
+        "unexpected error in GraphQL request %s at %s",
+        request_id,
+        error.path,
+        exc_info=original or error,
+        extra={"request_id": request_id},
+    )
+    message = f"Internal server error (request id {request_id})"
+    return _with(error, message, {"code": INTERNAL, "requestId": request_id})
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:

@@ -8,8 +8,7 @@ import strawberry
 
 from models.clock import isoformat_ms
 
-DateTime = strawberry.scalar(
-    datetime,
+DATETIME = strawberry.scalar(
     name="DateTime",
     description="An instant in UTC with milliseconds, e.g. 2026-01-01T00:00:00.000Z.",
     serialize=isoformat_ms,

@@ -11,11 +11,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.base import BaseSchema
+from strawberry.types import ExecutionResult
 
+from middleware import request_id_of
 from resolvers.context import Context
+from schema.errors import coded, has_code
 
 BAD_REQUEST = "BAD_REQUEST"
+_NOT_AN_OBJECT = "Expected a JSON object (or, for a batch, a list of them)"
+# The members of one operation in a request body, and the JSON types they may have.
+_OPERATION_MEMBERS: dict[str, type] = {
+    "query": str,
+    "variables": dict,
+    "operationName": str,
+    "extensions": dict,
+}
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -34,6 +46,33 @@ class GraphQLView(GraphQL[Context, None]):
             return json.loads(data)
         except RecursionError:
             raise HTTPException(400, "Request body is nested too deeply") from None
+        except json.JSONDecodeError:
+            raise
+        except ValueError:
+            # Bytes that are not UTF-8, or an integer too long to convert: not JSON either.
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+
+    def parse_json(self, data: str | bytes) -> object:
+        """JSON that Strawberry can take apart: an object (a request body, or GET's `variables`
+        or `extensions`), or a batch of operations. Strawberry assumes this shape and fails
+        with a 500 on anything else (a string, a number, a batch of non-objects)."""
+        decoded = super().parse_json(data)
+        if isinstance(decoded, list):
+            for operation in decoded:
+                _check_batched_operation(operation)
+        elif not isinstance(decoded, dict):
+            raise HTTPException(400, _NOT_AN_OBJECT)
+        return decoded
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """ErrorCodes codes every error of an operation; an error raised around the operation
+        (by an extension, say) escapes it, and gets its code (and mask) here."""
+        if result.errors and not all(has_code(e) for e in result.errors):
+            request_id = request_id_of(request.scope)
+            result.errors = [e if has_code(e) else coded(e, request_id) for e in result.errors]
+        return await super().process_result(request, result)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Like Strawberry's, but a request it cannot run gets a GraphQL-shaped JSON error
@@ -47,3 +86,14 @@ class GraphQLView(GraphQL[Context, None]):
             body = {"errors": [{"message": error.reason, "extensions": {"code": BAD_REQUEST}}]}
             response = JSONResponse(body, status_code=error.status_code)
         await response(scope, receive, send)
+
+
+def _check_batched_operation(operation: object) -> None:
+    """Strawberry checks the members of a single operation but not of a batched one."""
+    if not isinstance(operation, dict):
+        raise HTTPException(400, _NOT_AN_OBJECT)
+    for name, kind in _OPERATION_MEMBERS.items():
+        value = operation.get(name)
+        if value is not None and not isinstance(value, kind):
+            expected = "a string" if kind is str else "an object"
+            raise HTTPException(400, f"The operation's `{name}` must be {expected} or null")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
 from config import ConfigError
 from stores.protocols import Stores
 from stores.sql.articles import SqlArticleStore
@@ -13,6 +16,7 @@ from stores.sql.likes import SqlLikeStore
 from stores.sql.users import SqlUserStore
 
 SQL_SCHEMES = ("sqlite", "postgresql")
+_USE = "use sqlite+aiosqlite:///FILE or postgresql+asyncpg://HOST/DB"
 
 
 class OpenStores:
@@ -20,12 +24,7 @@ class OpenStores:
 
     def __init__(self, urls_by_domain: Mapping[str, str]) -> None:
         for domain, url in urls_by_domain.items():
-            scheme = url.partition(":")[0].partition("+")[0]
-            if scheme not in SQL_SCHEMES:
-                raise ConfigError(
-                    f"the {domain} store URL has the unsupported scheme {scheme!r}: use "
-                    "sqlite+aiosqlite:///FILE or postgresql+asyncpg://HOST/DB"
-                )
+            _check_sql_url(domain, url)
         self._sql = SqlBackend(urls_by_domain)
         self.stores = Stores(
             users=SqlUserStore(self._sql.engine("users")),
@@ -39,3 +38,33 @@ class OpenStores:
 
     async def close(self) -> None:
         await self._sql.close()
+
+
+def _check_sql_url(domain: str, url: str) -> None:
+    """A clear ConfigError for a URL no SQL store can open, instead of a traceback at start.
+    Messages never repeat the URL: it may hold a password."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"the {domain} store URL is not a database URL: {_USE}") from None
+    scheme = parsed.get_backend_name()
+    if scheme not in SQL_SCHEMES:
+        raise ConfigError(f"the {domain} store URL has the unsupported scheme {scheme!r}: {_USE}")
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        raise ConfigError(
+            f"the {domain} store URL names the unknown driver {parsed.drivername!r}: {_USE}"
+        ) from None
+    if not dialect.is_async:
+        raise ConfigError(
+            f"the {domain} store URL names {parsed.drivername!r}, which is not an asyncio "
+            f"driver: {_USE}"
+        )
+    try:
+        dialect.import_dbapi()
+    except ImportError as error:
+        raise ConfigError(
+            f"the {domain} store URL needs the {error.name or dialect.driver!r} package, "
+            "which is not installed"
+        ) from None

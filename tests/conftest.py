@@ -35,7 +35,11 @@ class Api:
     def auth(self, username: str | None) -> dict[str, str]:
         return {} if username is None else {"Authorization": f"Token {self.tokens[username]}"}
 
-    def register(self, username: str | None = None, password: str = "password123") -> str:
+    def register(
+        self,
+        username: str | None = None,
+        password: str = "password123",  # noqa: S107 - sample data, not a secret
+    ) -> str:
         """Register a user through REST and remember their token; returns the username."""
         name = username or f"user{next(_names)}"
         response = self.http.post(
@@ -90,3 +94,16 @@ def settings(tmp_path: Path) -> Settings:
 def api(settings: Settings) -> Iterator[Api]:
     with TestClient(create_app(settings), raise_server_exceptions=False) as http:
         yield Api(http)
+
+
+@pytest.fixture
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with minimal cost, for API tests that register many users (the real cost is
+    ~0.1 s per hash); hashes stay real Argon2id, so verification still works end to end."""
+    from argon2 import PasswordHasher
+
+    from auth import passwords
+
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )

@@ -23,7 +23,8 @@ def newest_first(
     stmt: Select[Any], created_at: Column[Any], ident: Column[Any], window: Window
 ) -> Select[Any]:
     if window.after is not None:
-        stmt = stmt.where(
-            tuple_(created_at, ident) < tuple_(window.after.created_at, window.after.id)
-        )
+        # A plain tuple on the right binds each value with its column's type, so the instant
+        # goes through UtcDateTime like every stored one (a `tuple_` of literals would bind a
+        # bare DateTime: wrong for a non-UTC instant, and rejected by asyncpg when aware).
+        stmt = stmt.where(tuple_(created_at, ident) < (window.after.created_at, window.after.id))
     return stmt.order_by(created_at.desc(), ident.desc()).limit(window.limit).offset(window.offset)

@@ -91,21 +91,21 @@ class SqlArticleStore(SqlStore):
     async def tags_of(self, article_ids: Sequence[int]) -> Mapping[int, list[str]]:
         if not article_ids:
             return {}
-        stmt = (
-            select(article_tags.c.article_id, article_tags.c.tag)
-            .where(article_tags.c.article_id.in_(article_ids))
-            .order_by(article_tags.c.article_id, article_tags.c.tag)
+        stmt = select(article_tags.c.article_id, article_tags.c.tag).where(
+            article_tags.c.article_id.in_(article_ids)
         )
         tags: dict[int, list[str]] = {}
         async with self._engine.connect() as conn:
             for article_id, tag in await conn.execute(stmt):
                 tags.setdefault(article_id, []).append(tag)
-        return tags
+        # Sorted here, by code point, so the order never depends on a database collation.
+        return {article_id: sorted(names) for article_id, names in tags.items()}
 
     async def all_tags(self) -> list[str]:
-        stmt = select(article_tags.c.tag).distinct().order_by(article_tags.c.tag)
+        stmt = select(article_tags.c.tag).distinct()
         async with self._engine.connect() as conn:
-            return list((await conn.execute(stmt)).scalars())
+            # Sorted here, by code point, so the order never depends on a database collation.
+            return sorted((await conn.execute(stmt)).scalars())
 
 
 def _filtered(stmt: Select[Any], query: ArticleQuery) -> Select[Any]:

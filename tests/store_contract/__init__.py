@@ -1,0 +1,1 @@
+"""One contract every store backend must pass (see `conftest.BACKENDS`)."""

@@ -1,0 +1,102 @@
+"""CommentStore: comments per article, newest first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from models import clock
+from models.comments import NewComment
+from models.pages import Window
+from stores.protocols import Stores
+from tests.store_contract.conftest import at
+
+pytestmark = pytest.mark.anyio
+
+ALL = Window(limit=None)
+
+
+def new(
+    article_id: int, body: str, created_at: datetime | None = None, author_id: int = 1
+) -> NewComment:
+    return NewComment(
+        article_id=article_id,
+        author_id=author_id,
+        body=body,
+        created_at=created_at or clock.now(),
+    )
+
+
+async def test_add_returns_the_stored_comment(stores: Stores) -> None:
+    added = await stores.comments.add(new(10, "Nice\nwork", at(0), author_id=7))
+    assert added.id > 0
+    assert (added.article_id, added.author_id, added.body) == (10, 7, "Nice\nwork")
+    assert added.created_at == at(0)
+    assert added.updated_at == at(0)
+    assert await stores.comments.by_id(added.id) == added
+
+
+async def test_by_id_of_a_missing_comment_is_none(stores: Stores) -> None:
+    added = await stores.comments.add(new(10, "hi"))
+    assert await stores.comments.by_id(added.id + 1000) is None
+
+
+async def test_page_is_newest_first_per_article_with_ties_broken_by_id(stores: Stores) -> None:
+    middle = await stores.comments.add(new(10, "middle", at(5)))
+    oldest = await stores.comments.add(new(10, "oldest", at(0)))
+    tie_1 = await stores.comments.add(new(10, "tie 1", at(9)))
+    await stores.comments.add(new(20, "elsewhere", at(7)))
+    tie_2 = await stores.comments.add(new(10, "tie 2", at(9)))
+    newest = await stores.comments.add(new(10, "newest", at(12)))
+    ties = sorted([tie_1, tie_2], key=lambda c: c.id, reverse=True)
+    order = [newest, *ties, middle, oldest]
+
+    assert await stores.comments.page(10, ALL) == order
+    assert await stores.comments.page(10, Window(limit=2)) == order[:2]
+    assert await stores.comments.page(10, Window(limit=2, offset=3)) == order[3:]
+    assert await stores.comments.page(10, Window(limit=None, offset=5)) == []
+    assert await stores.comments.page(99, ALL) == []
+    for i, comment in enumerate(order):
+        assert (
+            await stores.comments.page(10, Window(limit=None, after=comment.position))
+            == (order[i + 1 :])
+        ), i
+        assert (
+            await stores.comments.page(10, Window(limit=1, after=comment.position))
+            == (order[i + 1 : i + 2])
+        ), i
+
+
+async def test_count_per_article(stores: Stores) -> None:
+    for body in ("a", "b", "c"):
+        await stores.comments.add(new(10, body))
+    await stores.comments.add(new(20, "d"))
+    assert await stores.comments.count(10) == 3
+    assert await stores.comments.count(20) == 1
+    assert await stores.comments.count(99) == 0
+
+
+async def test_delete_removes_one_comment(stores: Stores) -> None:
+    kept = await stores.comments.add(new(10, "kept", at(0)))
+    gone = await stores.comments.add(new(10, "gone", at(1)))
+    await stores.comments.delete(gone.id)
+    assert await stores.comments.by_id(gone.id) is None
+    assert await stores.comments.by_id(kept.id) == kept
+    assert await stores.comments.page(10, ALL) == [kept]
+    assert await stores.comments.count(10) == 1
+    await stores.comments.delete(gone.id)  # again, or a comment that never was: harmless
+    await stores.comments.delete(gone.id + 1000)
+    assert await stores.comments.count(10) == 1
+
+
+async def test_forget_article_removes_only_its_comments(stores: Stores) -> None:
+    gone = [await stores.comments.add(new(10, f"gone {i}", at(i))) for i in range(3)]
+    kept = await stores.comments.add(new(20, "kept", at(0)))
+    await stores.comments.forget_article(10)
+    await stores.comments.forget_article(10)
+    await stores.comments.forget_article(99)
+    assert await stores.comments.page(10, ALL) == []
+    assert await stores.comments.count(10) == 0
+    assert [await stores.comments.by_id(c.id) for c in gone] == [None, None, None]
+    assert await stores.comments.page(20, ALL) == [kept]

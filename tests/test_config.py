@@ -1,0 +1,214 @@
+"""Settings come from `CONDUIT_*` variables, read once; a bad configuration stops the server
+at start with one clear line, never a traceback and never a silent fallback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from config import (
+    DEFAULT_DATABASE_URL,
+    DEVELOPMENT_JWT_SECRET,
+    DOMAINS,
+    MIN_PRODUCTION_SECRET_LENGTH,
+    ConfigError,
+    Environment,
+    Settings,
+)
+from stores.factory import OpenStores
+
+PROJECT = Path(__file__).resolve().parent.parent
+GOOD_SECRET = "s" * MIN_PRODUCTION_SECRET_LENGTH
+
+
+def test_defaults_are_embedded_development() -> None:
+    settings = Settings.from_env({})
+    assert settings.environment is Environment.DEVELOPMENT
+    assert not settings.is_production
+    assert settings.database_url == DEFAULT_DATABASE_URL == "sqlite+aiosqlite:///conduit.db"
+    assert settings.domain_urls() == dict.fromkeys(DOMAINS, DEFAULT_DATABASE_URL)
+    assert settings.jwt_secret == DEVELOPMENT_JWT_SECRET
+    assert settings.uses_development_secret
+    assert settings.jwt_ttl_seconds == 7 * 24 * 3600
+    assert settings.cors_origins == ("*",)
+    assert settings.max_body_bytes == 1024 * 1024
+    assert settings.log_level == "INFO"
+    assert Settings.from_env({}) == Settings()
+
+
+def test_unrelated_and_blank_variables_are_ignored() -> None:
+    env = {"DATABASE_URL": "postgresql://elsewhere/db", "CONDUIT_JWT_TTL_SECONDS": "  "}
+    assert Settings.from_env(env) == Settings()
+
+
+def test_reads_os_environ_when_given_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONDUIT_JWT_TTL_SECONDS", "60")
+    assert Settings.from_env().jwt_ttl_seconds == 60
+
+
+def test_every_value_can_be_set() -> None:
+    settings = Settings.from_env(
+        {
+            "CONDUIT_ENV": "Production",
+            "CONDUIT_JWT_SECRET": GOOD_SECRET,
+            "CONDUIT_DATABASE_URL": "sqlite+aiosqlite:///all.db",
+            "CONDUIT_JWT_TTL_SECONDS": "3600",
+            "CONDUIT_MAX_BODY_BYTES": "2048",
+            "CONDUIT_CORS_ORIGINS": "https://a.example, https://b.example",
+            "CONDUIT_LOG_LEVEL": "debug",
+        }
+    )
+    assert settings.is_production
+    assert settings.jwt_secret == GOOD_SECRET
+    assert not settings.uses_development_secret
+    assert settings.domain_urls() == dict.fromkeys(DOMAINS, "sqlite+aiosqlite:///all.db")
+    assert settings.jwt_ttl_seconds == 3600
+    assert settings.max_body_bytes == 2048
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.log_level == "DEBUG"
+
+
+def test_a_secret_outside_production_replaces_the_development_one() -> None:
+    settings = Settings.from_env({"CONDUIT_JWT_SECRET": "short but fine in development"})
+    assert settings.jwt_secret == "short but fine in development"
+    assert not settings.uses_development_secret
+
+
+def test_production_without_a_secret_refuses_to_start() -> None:
+    with pytest.raises(ConfigError, match="CONDUIT_JWT_SECRET is not set") as raised:
+        Settings.from_env({"CONDUIT_ENV": "production"})
+    assert "production" in str(raised.value)
+    assert "secrets.token_urlsafe" in str(raised.value)  # says how to make one
+
+
+@pytest.mark.parametrize(
+    "secret", ["x" * (MIN_PRODUCTION_SECRET_LENGTH - 1), "short", DEVELOPMENT_JWT_SECRET]
+)
+def test_production_with_a_weak_secret_refuses_to_start(secret: str) -> None:
+    with pytest.raises(ConfigError, match="CONDUIT_JWT_SECRET") as raised:
+        Settings.from_env({"CONDUIT_ENV": "production", "CONDUIT_JWT_SECRET": secret})
+    assert f"at least {MIN_PRODUCTION_SECRET_LENGTH} characters" in str(raised.value)
+    assert secret not in str(raised.value)  # a secret never reaches a log
+
+
+def test_production_with_a_real_secret_starts() -> None:
+    settings = Settings.from_env({"CONDUIT_ENV": "production", "CONDUIT_JWT_SECRET": GOOD_SECRET})
+    assert settings.is_production
+    assert settings.jwt_secret == GOOD_SECRET
+
+
+@pytest.mark.parametrize("value", ["staging", "prod", "dev", "PRODUCTION!"])
+def test_an_unknown_environment_refuses_to_start(value: str) -> None:
+    with pytest.raises(ConfigError, match="CONDUIT_ENV") as raised:
+        Settings.from_env({"CONDUIT_ENV": value})
+    assert "development, production" in str(raised.value)
+    assert repr(value) in str(raised.value)
+
+
+def test_per_domain_urls_override_the_shared_one() -> None:
+    settings = Settings.from_env(
+        {
+            "CONDUIT_DATABASE_URL": "sqlite+aiosqlite:///shared.db",
+            "CONDUIT_ARTICLES_URL": "sqlite+aiosqlite:///articles.db",
+            "CONDUIT_LIKES_URL": " sqlite+aiosqlite:///likes.db ",
+            "CONDUIT_COMMENTS_URL": "",
+        }
+    )
+    assert settings.domain_urls() == {
+        "users": "sqlite+aiosqlite:///shared.db",
+        "articles": "sqlite+aiosqlite:///articles.db",
+        "likes": "sqlite+aiosqlite:///likes.db",
+        "comments": "sqlite+aiosqlite:///shared.db",
+    }
+
+
+def test_per_domain_urls_override_the_default() -> None:
+    settings = Settings.from_env({"CONDUIT_USERS_URL": "sqlite+aiosqlite:///users.db"})
+    urls = settings.domain_urls()
+    assert urls["users"] == "sqlite+aiosqlite:///users.db"
+    assert {urls[d] for d in DOMAINS if d != "users"} == {DEFAULT_DATABASE_URL}
+
+
+@pytest.mark.parametrize("name", ["JWT_TTL_SECONDS", "MAX_BODY_BYTES"])
+@pytest.mark.parametrize("value", ["0", "00", "-5", "abc", "1.5", "1e6", "+5", "1_000", "²", "١٢"])
+def test_a_bad_positive_int_refuses_to_start(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"CONDUIT_{name}") as raised:
+        Settings.from_env({f"CONDUIT_{name}": value})
+    assert "positive whole number" in str(raised.value)
+
+
+@pytest.mark.parametrize("value", ["LOUD", "info!", "10"])
+def test_an_unknown_log_level_refuses_to_start(value: str) -> None:
+    with pytest.raises(ConfigError, match="CONDUIT_LOG_LEVEL"):
+        Settings.from_env({"CONDUIT_LOG_LEVEL": value})
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://x", "unsupported scheme 'mysql'"),
+        ("mongodb://db.example/conduit", "unsupported scheme 'mongodb'"),
+        ("garbage", "not a database URL"),
+        ("sqlite+aiosqlite", "not a database URL"),
+        ("sqlite:///x.db", "not an asyncio driver"),
+        ("postgresql://u:hunter2@db.example/conduit", "not an asyncio driver"),
+        ("sqlite+nope:///x.db", "unknown driver"),
+    ],
+)
+def test_a_store_url_no_store_can_open_is_a_config_error(url: str, message: str) -> None:
+    settings = Settings.from_env({"CONDUIT_ARTICLES_URL": url})
+    with pytest.raises(ConfigError, match="the articles store URL") as raised:
+        create_app(settings)
+    assert message in str(raised.value)
+    assert "sqlite+aiosqlite:///FILE" in str(raised.value)  # says what would work
+    assert "hunter2" not in str(raised.value)  # a URL's password never reaches a log
+
+
+def test_every_supported_sql_url_opens(tmp_path: Path) -> None:
+    OpenStores({d: f"sqlite+aiosqlite:///{tmp_path}/{d}.db" for d in DOMAINS})
+
+
+def run_import_app(env_changes: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONDUIT_")}
+    env.update(env_changes)
+    return subprocess.run(  # our own interpreter, fixed arguments
+        [sys.executable, "-c", "import app"],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_server_refuses_production_without_a_secret_cleanly() -> None:
+    result = run_import_app({"CONDUIT_ENV": "production"})
+    assert result.returncode != 0
+    assert "CONDUIT_JWT_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+
+
+def test_the_server_refuses_an_unsupported_store_url_cleanly() -> None:
+    result = run_import_app({"CONDUIT_ARTICLES_URL": "mysql://x"})
+    assert result.returncode != 0
+    assert "the articles store URL has the unsupported scheme 'mysql'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_server_starts_with_a_good_production_configuration(tmp_path: Path) -> None:
+    result = run_import_app(
+        {
+            "CONDUIT_ENV": "production",
+            "CONDUIT_JWT_SECRET": GOOD_SECRET,
+            "CONDUIT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/conduit.db",
+        }
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr

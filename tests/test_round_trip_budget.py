@@ -1,0 +1,251 @@
+"""The round-trip budget: a page costs a fixed number of store round trips whatever its size.
+
+Each SQL engine counts the statements it sends and `RequestTracking` reports the count of the
+request in `X-Store-Round-Trips`. One app grows its data from 5 to 20 to 50 articles (by several
+authors, some followed by the reader, some liked, most tagged) and after each step every list is
+read with a page as large as the data: the count must be the same each time, and within budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from starlette.testclient import TestClient
+
+from app import create_app
+from tests.conftest import Api, separate_sqlite_files
+
+SIZES = (5, 20, 50)
+READER = "reader"
+FAN = "fan"
+AUTHORS = ("author0", "author1", "author2", "author3")
+FOLLOWED = ("author0", "author1")
+ROUND_TRIPS = "X-Store-Round-Trips"
+
+ARTICLE_FIELDS = """
+    totalCount
+    edges {
+      cursor
+      node {
+        slug title description createdAt tagList favorited favoritesCount
+        author { username image following }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+"""
+HOME_PAGE = "query Home($n: Int!) { articles(first: $n) {" + ARTICLE_FIELDS + "} }"
+FEED = "query Feed($n: Int!) { feed(first: $n) {" + ARTICLE_FIELDS + "} }"
+COMMENTS = """
+query Comments($slug: String!, $n: Int!) {
+  article(slug: $slug) {
+    comments(first: $n) {
+      totalCount
+      edges { cursor node { id body createdAt author { username image following } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+
+# What each list may cost, at most, signed in or not (a feed needs the followees first).
+BUDGETS = {
+    "graphql articles, signed in": 6,
+    "graphql articles, anonymous": 6,
+    "graphql feed, signed in": 7,
+    "rest articles, signed in": 6,
+    "rest articles, anonymous": 6,
+    "rest feed, signed in": 7,
+}
+
+
+def trips(response: Any) -> int:
+    assert response.status_code == 200, response.text
+    return int(response.headers[ROUND_TRIPS])
+
+
+@pytest.fixture(scope="module")
+def cheap_hashes() -> Iterator[None]:
+    """Registering dozens of users is slow with production-strength Argon2, and hashing is not
+    what this module measures: use the cheapest Argon2id parameters while it runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            "auth.passwords._hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        )
+        yield
+
+
+def graphql(
+    api: Api, query: str, n: int, as_user: str | None, **variables: str
+) -> tuple[int, dict[str, Any]]:
+    headers = {} if as_user is None else {"Authorization": f"Bearer {api.tokens[as_user]}"}
+    response = api.http.post(
+        "/graphql", json={"query": query, "variables": {"n": n, **variables}}, headers=headers
+    )
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    return trips(response), body["data"]
+
+
+def rest(api: Api, path: str, as_user: str | None) -> tuple[int, dict[str, Any]]:
+    response = api.http.get(path, headers=api.auth(as_user))
+    body: dict[str, Any] = response.json()
+    return trips(response), body
+
+
+def check_articles(nodes: list[dict[str, Any]], expected: int, *, signed_in: bool) -> None:
+    """The page is whole and mixes every case the loaders answer (so the count is real)."""
+    assert len(nodes) == expected
+    following = {n["author"]["following"] for n in nodes}
+    favorited = {n["favorited"] for n in nodes}
+    assert {n["author"]["username"] for n in nodes} <= set(AUTHORS)
+    assert any(n["tagList"] for n in nodes)
+    assert any(n["favoritesCount"] > 0 for n in nodes)
+    if signed_in:
+        assert favorited == {True, False}
+    else:
+        assert following == {False}
+        assert favorited == {False}
+
+
+def feed_size(n: int) -> int:
+    return sum(1 for i in range(n) if AUTHORS[i % len(AUTHORS)] in FOLLOWED)
+
+
+def seed_up_to(api: Api, start: int, stop: int) -> None:
+    for i in range(start, stop):
+        author = AUTHORS[i % len(AUTHORS)]
+        tags = [] if i % 5 == 4 else [f"tag{i % 3}", "common"]
+        slug = api.publish(author, title=f"Article number {i}", tags=tags)
+        if i % 3 == 0:
+            response = api.http.post(f"/api/articles/{slug}/favorite", headers=api.auth(READER))
+            assert response.status_code == 200, response.text
+        if i % 2 == 0:
+            response = api.http.post(f"/api/articles/{slug}/favorite", headers=api.auth(FAN))
+            assert response.status_code == 200, response.text
+
+
+@pytest.fixture(scope="module")
+def module_api(tmp_path_factory: pytest.TempPathFactory, cheap_hashes: None) -> Iterator[Api]:
+    """One app for the module, with the reader, a fan and the authors registered, and the
+    reader following some authors."""
+    directory: Path = tmp_path_factory.mktemp("budget")
+    with TestClient(create_app(separate_sqlite_files(directory))) as http:
+        api = Api(http)
+        for name in (READER, FAN, *AUTHORS):
+            api.register(name)
+        for name in FOLLOWED:
+            response = api.http.post(f"/api/profiles/{name}/follow", headers=api.auth(READER))
+            assert response.status_code == 200, response.text
+        yield api
+
+
+@pytest.fixture(scope="module")
+def costs(module_api: Api) -> dict[str, dict[int, int]]:
+    """Round trips of each list, by the number of articles it shows."""
+    api = module_api
+    measured: dict[str, dict[int, int]] = {name: {} for name in BUDGETS}
+    seeded = 0
+    for n in SIZES:
+        seed_up_to(api, seeded, n)
+        seeded = n
+        for viewer, label in ((READER, "signed in"), (None, "anonymous")):
+            cost, data = graphql(api, HOME_PAGE, n, viewer)
+            page = data["articles"]
+            assert page["totalCount"] == n
+            assert page["pageInfo"]["hasNextPage"] is False
+            check_articles([e["node"] for e in page["edges"]], n, signed_in=viewer is not None)
+            measured[f"graphql articles, {label}"][n] = cost
+
+            cost, body = rest(api, f"/api/articles?limit={n}", viewer)
+            assert body["articlesCount"] == n
+            check_articles(body["articles"], n, signed_in=viewer is not None)
+            measured[f"rest articles, {label}"][n] = cost
+
+        cost, data = graphql(api, FEED, n, READER)
+        nodes = [e["node"] for e in data["feed"]["edges"]]
+        assert data["feed"]["totalCount"] == len(nodes) == feed_size(n)
+        assert {node["author"]["username"] for node in nodes} == set(FOLLOWED)
+        assert all(node["author"]["following"] for node in nodes)
+        measured["graphql feed, signed in"][n] = cost
+
+        cost, body = rest(api, f"/api/articles/feed?limit={n}", READER)
+        assert body["articlesCount"] == len(body["articles"]) == feed_size(n)
+        assert all(a["author"]["following"] for a in body["articles"])
+        measured["rest feed, signed in"][n] = cost
+    return measured
+
+
+@pytest.mark.parametrize("name", sorted(BUDGETS))
+def test_a_page_costs_the_same_whatever_its_size(
+    costs: dict[str, dict[int, int]], name: str
+) -> None:
+    by_size = costs[name]
+    assert sorted(by_size) == list(SIZES)
+    assert len(set(by_size.values())) == 1, f"{name}: round trips by page size {by_size}"
+    assert by_size[SIZES[0]] <= BUDGETS[name], f"{name}: {by_size}"
+    # A page reads at least the articles, users and likes stores: a count below that would
+    # mean the header does not count what the stores really do.
+    assert by_size[SIZES[0]] >= 3, f"{name}: {by_size}"
+
+
+def test_the_header_counts_real_round_trips(
+    module_api: Api, costs: dict[str, dict[int, int]]
+) -> None:
+    api = module_api
+    slug = api.http.get("/api/articles?limit=1").json()["articles"][0]["slug"]
+    single = trips(api.http.get(f"/api/articles/{slug}"))
+    assert single >= 1
+    # Per request, not cumulative: asking twice costs the same twice.
+    assert trips(api.http.get(f"/api/articles/{slug}")) == single
+    # A request that reaches no store costs nothing.
+    assert trips(api.http.get("/health")) == 0
+    # A filter that resolves a username first costs one more than the plain list.
+    plain = trips(api.http.get("/api/articles?limit=5"))
+    by_author = trips(api.http.get(f"/api/articles?limit=5&author={AUTHORS[0]}"))
+    assert by_author == plain + 1
+
+
+def test_comment_lists_are_flat(module_api: Api) -> None:
+    """Comments by many different authors cost the same to list as comments by a few."""
+    api = module_api
+    commenters = [api.register() for _ in range(30)]
+    few = api.publish(AUTHORS[0], title="Few comments")
+    many = api.publish(AUTHORS[0], title="Many comments")
+    for slug, count in ((few, 5), (many, 30)):
+        for name in commenters[:count]:
+            response = api.http.post(
+                f"/api/articles/{slug}/comments",
+                json={"comment": {"body": f"Comment by {name}"}},
+                headers=api.auth(name),
+            )
+            assert response.status_code == 201, response.text
+    follow = api.http.post(f"/api/profiles/{commenters[0]}/follow", headers=api.auth(READER))
+    assert follow.status_code == 200, follow.text
+
+    for viewer in (READER, None):
+        rest_costs: dict[int, int] = {}
+        graphql_costs: dict[int, int] = {}
+        for slug, count in ((few, 5), (many, 30)):
+            rest_costs[count], body = rest(api, f"/api/articles/{slug}/comments", viewer)
+            check_comments(body["comments"], count, signed_in=viewer is not None)
+
+            graphql_costs[count], data = graphql(api, COMMENTS, count, viewer, slug=slug)
+            connection = data["article"]["comments"]
+            assert connection["totalCount"] == count
+            nodes = [e["node"] for e in connection["edges"]]
+            check_comments(nodes, count, signed_in=viewer is not None)
+        assert rest_costs[5] == rest_costs[30], (viewer, rest_costs)
+        assert 3 <= rest_costs[5] <= 4, (viewer, rest_costs)
+        assert graphql_costs[5] == graphql_costs[30], (viewer, graphql_costs)
+        assert 3 <= graphql_costs[5] <= 5, (viewer, graphql_costs)
+
+
+def check_comments(comments: list[dict[str, Any]], count: int, *, signed_in: bool) -> None:
+    assert len(comments) == count
+    assert len({c["author"]["username"] for c in comments}) == count
+    following = {c["author"]["following"] for c in comments}
+    assert following == ({True, False} if signed_in else {False})
