@@ -6,6 +6,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from models.errors import Invalid
 
@@ -14,6 +15,7 @@ DEFAULT_PAGE_SIZE = 20
 # Deep offsets are legal but each one is a longer scan; past this they are surely a mistake.
 MAX_OFFSET = 10_000_000
 _CURSOR_PREFIX = "v1:"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -32,6 +34,17 @@ class Window:
     limit: int | None
     offset: int = 0
     after: Position | None = None
+
+    def probe(self) -> Window:
+        """The same window with one item more, to learn whether another page follows."""
+        extra = None if self.limit is None else self.limit + 1
+        return Window(limit=extra, offset=self.offset, after=self.after)
+
+    def cut(self, probed: list[T]) -> tuple[list[T], bool]:
+        """What `probe()` found as this window's items, and whether another page follows."""
+        if self.limit is None or len(probed) <= self.limit:
+            return probed, False
+        return probed[: self.limit], True
 
 
 def encode_cursor(position: Position) -> str:

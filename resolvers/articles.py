@@ -158,14 +158,8 @@ async def _own_article(ctx: Context, slug: str) -> Article:
 async def _page(ctx: Context, query: ArticleQuery, window: Window) -> ArticlePage:
     if query.matches_nothing:
         return ArticlePage([], False, query)
-    probe = Window(
-        limit=None if window.limit is None else window.limit + 1,
-        offset=window.offset,
-        after=window.after,
-    )
-    found = await ctx.stores.articles.page(query, probe)
-    more = window.limit is not None and len(found) > window.limit
-    return ArticlePage(found[: window.limit], more, query)
+    found, more = window.cut(await ctx.stores.articles.page(query, window.probe()))
+    return ArticlePage(found, more, query)
 
 
 async def _query(ctx: Context, filters: ArticleFilter) -> ArticleQuery:

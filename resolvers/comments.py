@@ -22,14 +22,8 @@ class CommentPage:
 
 
 async def comments_of(ctx: Context, article_id: int, window: Window) -> CommentPage:
-    probe = Window(
-        limit=None if window.limit is None else window.limit + 1,
-        offset=window.offset,
-        after=window.after,
-    )
-    found = await ctx.stores.comments.page(article_id, probe)
-    more = window.limit is not None and len(found) > window.limit
-    return CommentPage(found[: window.limit], more, article_id)
+    found, more = window.cut(await ctx.stores.comments.page(article_id, window.probe()))
+    return CommentPage(found, more, article_id)
 
 
 async def comments_of_slug(ctx: Context, slug: str, window: Window) -> CommentPage:

@@ -14,16 +14,17 @@ async def stats_of(ctx: Context, article: Article) -> LikeStats:
 
 
 async def like(ctx: Context, slug: str) -> Article:
-    viewer = await current_user(ctx)
-    liked = await articles.article(ctx, slug)
-    await ctx.stores.likes.like(viewer.id, liked.id)
-    ctx.loaders.likes.clear(liked.id)
-    return liked
+    return await _set_like(ctx, slug, liked=True)
 
 
 async def unlike(ctx: Context, slug: str) -> Article:
+    return await _set_like(ctx, slug, liked=False)
+
+
+async def _set_like(ctx: Context, slug: str, *, liked: bool) -> Article:
     viewer = await current_user(ctx)
-    unliked = await articles.article(ctx, slug)
-    await ctx.stores.likes.unlike(viewer.id, unliked.id)
-    ctx.loaders.likes.clear(unliked.id)
-    return unliked
+    target = await articles.article(ctx, slug)
+    write = ctx.stores.likes.like if liked else ctx.stores.likes.unlike
+    await write(viewer.id, target.id)
+    ctx.loaders.likes.clear(target.id)
+    return target
