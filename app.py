@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+import logs
 from auth.tokens import TokenService
 from config import ConfigError, Settings
 from events import InProcessBus
@@ -39,7 +40,7 @@ READY_TIMEOUT_SECONDS = 2.0
 
 
 def create_app(settings: Settings) -> Starlette:
-    open_stores = OpenStores(settings.domain_urls())
+    open_stores = OpenStores(settings.domain_urls(), settings.db_pool)
     stores = open_stores.stores
     bus = InProcessBus(cascades.handlers(stores))
     tokens = TokenService(settings.jwt_secret, settings.jwt_ttl_seconds)
@@ -70,7 +71,7 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         _announce(settings)
-        await open_stores.prepare()
+        await open_stores.prepare(migrate=not settings.is_production)
         yield
         await open_stores.close()
 
@@ -99,14 +100,15 @@ def create_app(settings: Settings) -> Starlette:
 
 
 def _announce(settings: Settings) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
-    logging.getLogger().setLevel(settings.log_level)
     urls = settings.domain_urls()
     for domain, url in urls.items():
         logger.info("%s store: %s", domain, _without_password(url))
+    if any(not url.startswith("sqlite") for url in urls.values()):
+        logger.info(
+            "database pool: %d connections (+%d under load) per database in this process",
+            settings.db_pool.size,
+            settings.db_pool.max_overflow,
+        )
     if settings.uses_development_secret:
         logger.warning(
             "development mode: tokens are signed with the built-in development secret; "
@@ -120,7 +122,9 @@ def _without_password(url: str) -> str:
 
 def _app_from_environment() -> Starlette:
     try:
-        return create_app(Settings.from_env())
+        settings = Settings.from_env()
+        logs.configure(settings)
+        return create_app(settings)
     except ConfigError as error:
         # A clean message instead of a traceback: this is the operator's mistake, not a bug.
         print(f"conduit: configuration error: {error}", file=sys.stderr)

@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from logs import current_request_id
 from stores.round_trips import start_counting
 
 access_log = logging.getLogger("conduit.access")
@@ -40,6 +41,7 @@ class RequestTracking:
         sent = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
         request_id = sent if _CLIENT_REQUEST_ID.match(sent) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        current_request_id.set(request_id)
         trips = start_counting()
         started = time.perf_counter()
         status = 500
@@ -57,14 +59,19 @@ class RequestTracking:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
+            # The path without its query string: a query string may carry what no log should.
+            fields = {
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "round_trips": trips.count,
+            }
             access_log.info(
-                "%s %s %s %.1fms trips=%d",
-                scope["method"],
-                scope["path"],
-                status,
-                (time.perf_counter() - started) * 1000,
-                trips.count,
-                extra={"request_id": request_id},
+                "%(method)s %(path)s %(status)s %(duration_ms).1fms trips=%(round_trips)d",
+                fields,
+                extra=fields,
             )
 
 

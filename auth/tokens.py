@@ -35,7 +35,9 @@ class TokenService:
         except jwt.PyJWTError as error:
             raise InvalidToken(str(error)) from None
         subject = claims["sub"]
-        if not isinstance(subject, str) or not subject.isdigit():
+        # Ids fit in 53 bits; a longer number could only overflow a database integer.
+        valid = isinstance(subject, str) and subject.isascii() and subject.isdigit()
+        if not valid or len(subject) > 16:
             raise InvalidToken("subject is not a user id")
         return int(subject)
 

@@ -6,6 +6,12 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
+class Like:
+    user_id: int
+    article_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class LikeStats:
     """How many users like an article, and whether the viewer is one of them."""
 

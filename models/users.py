@@ -62,6 +62,12 @@ class UserRow:
     image: Maybe[str | None] = MISSING
 
 
+@dataclass(frozen=True, slots=True)
+class Follow:
+    follower_id: int
+    followee_id: int
+
+
 def is_plausible_username(username: str) -> bool:
     """A cheap check before any lookup, so junk from a URL never reaches a store."""
     return len(username) <= MAX_USERNAME and bool(USERNAME_PATTERN.match(username))

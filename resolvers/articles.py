@@ -65,10 +65,6 @@ async def count(ctx: Context, query: ArticleQuery) -> int:
     return 0 if query.matches_nothing else await ctx.stores.articles.count(query)
 
 
-async def tags_of(ctx: Context, article: Article) -> list[str]:
-    return await ctx.loaders.tags.load(article.id)
-
-
 async def all_tags(ctx: Context) -> list[str]:
     ctx.viewer_id()
     return await ctx.stores.articles.all_tags()

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from models.articles import Article
-from models.likes import LikeStats
 from resolvers import articles
 from resolvers.context import Context
 from resolvers.users import current_user
-
-
-async def stats_of(ctx: Context, article: Article) -> LikeStats:
-    return await ctx.loaders.likes.load(article.id)
 
 
 async def like(ctx: Context, slug: str) -> Article:

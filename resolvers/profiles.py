@@ -29,14 +29,6 @@ async def profile(ctx: Context, username: str) -> Profile:
     return Profile(user, await ctx.loaders.followed_by_viewer.load(user.id))
 
 
-async def profile_of(ctx: Context, user_id: int) -> Profile:
-    """The profile of a user known to exist (an author), batched across a page."""
-    user = await ctx.loaders.user_by_id.load(user_id)
-    if user is None:
-        raise NotFound("profile")
-    return Profile(user, await ctx.loaders.followed_by_viewer.load(user_id))
-
-
 async def follow(ctx: Context, username: str) -> Profile:
     viewer = await current_user(ctx)
     user = await find_user(ctx, username)

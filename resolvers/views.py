@@ -1,15 +1,17 @@
-"""Whole views of articles and comments, for clients that take everything at once (REST).
-Each part goes through a loader, so gathering views for a page batches every lookup."""
+"""Whole views of articles and comments, and the parts they are made of, read a page at a time.
+Each part is one batched read through a loader for the whole page, however long the page; a
+page reads its parts concurrently."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from models.articles import Article
 from models.comments import Comment
+from models.errors import NotFound
 from models.likes import LikeStats
-from resolvers import articles, likes, profiles
 from resolvers.context import Context
 from resolvers.profiles import Profile
 
@@ -28,19 +30,40 @@ class CommentView:
     author: Profile
 
 
-async def article_view(ctx: Context, article: Article) -> ArticleView:
-    tags, author, stats = await asyncio.gather(
-        articles.tags_of(ctx, article),
-        profiles.profile_of(ctx, article.author_id),
-        likes.stats_of(ctx, article),
+async def tags_of(ctx: Context, page: Sequence[Article]) -> list[list[str]]:
+    return await ctx.loaders.tags.load_many([a.id for a in page])
+
+
+async def likes_of(ctx: Context, page: Sequence[Article]) -> list[LikeStats]:
+    return await ctx.loaders.likes.load_many([a.id for a in page])
+
+
+async def profiles_of(ctx: Context, user_ids: Sequence[int]) -> list[Profile]:
+    """The profiles of users known to exist (authors)."""
+    users, following = await asyncio.gather(
+        ctx.loaders.user_by_id.load_many(user_ids),
+        ctx.loaders.followed_by_viewer.load_many(user_ids),
     )
-    return ArticleView(article, tags, author, stats)
+    found = []
+    for user, followed in zip(users, following, strict=True):
+        if user is None:
+            raise NotFound("profile")
+        found.append(Profile(user, followed))
+    return found
 
 
-async def article_views(ctx: Context, page: list[Article]) -> list[ArticleView]:
-    return list(await asyncio.gather(*(article_view(ctx, a) for a in page)))
+async def article_views(ctx: Context, page: Sequence[Article]) -> list[ArticleView]:
+    tags, authors, likes = await asyncio.gather(
+        tags_of(ctx, page), profiles_of(ctx, [a.author_id for a in page]), likes_of(ctx, page)
+    )
+    return [ArticleView(*parts) for parts in zip(page, tags, authors, likes, strict=True)]
 
 
-async def comment_views(ctx: Context, page: list[Comment]) -> list[CommentView]:
-    authors = await asyncio.gather(*(profiles.profile_of(ctx, c.author_id) for c in page))
+async def article_view(ctx: Context, article: Article) -> ArticleView:
+    [view] = await article_views(ctx, [article])
+    return view
+
+
+async def comment_views(ctx: Context, page: Sequence[Comment]) -> list[CommentView]:
+    authors = await profiles_of(ctx, [c.author_id for c in page])
     return [CommentView(c, a) for c, a in zip(page, authors, strict=True)]

@@ -14,6 +14,7 @@ from models.errors import DomainError, Invalid
 from models.pages import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, Window
 from models.validation import MISSING, Maybe
 from resolvers.context import Context
+from stores.errors import StoreUnavailable
 
 logger = logging.getLogger("conduit.rest")
 
@@ -24,6 +25,8 @@ STATUS_BY_CODE = {
     "CONFLICT": 409,
     "BAD_USER_INPUT": 422,
 }
+# How long a client is asked to wait (Retry-After) when a database is out of reach.
+RETRY_AFTER_SECONDS = 5
 
 Handler = Callable[[Context, Request], Awaitable[Response]]
 ContextFactory = Callable[[Request], Context]
@@ -32,7 +35,8 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 def endpoint(handler: Handler, context_for: ContextFactory) -> Endpoint:
     """A Starlette endpoint running `handler` with the request's Context, turning domain errors
-    into their RealWorld answers and anything unexpected into a logged, masked 500."""
+    into their RealWorld answers, an unreachable database into a 503 to retry, and anything
+    unexpected into a logged, masked 500."""
 
     async def run(request: Request) -> Response:
         ctx = context_for(request)
@@ -40,6 +44,19 @@ def endpoint(handler: Handler, context_for: ContextFactory) -> Endpoint:
             return await handler(ctx, request)
         except DomainError as error:
             return errors_response(STATUS_BY_CODE[error.code], error.fields)
+        except StoreUnavailable as error:
+            # An outage, not a bug: one line per request, no traceback.
+            logger.warning(
+                "store unavailable in %s %s (request id %s): %s",
+                request.method,
+                request.url.path,
+                ctx.request_id,
+                error,
+                extra={"request_id": ctx.request_id},
+            )
+            response = errors_response(503, {"server": ["service unavailable, try again shortly"]})
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         except Exception:
             logger.exception(
                 "unexpected error in %s %s (request id %s)",

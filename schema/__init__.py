@@ -9,6 +9,7 @@ from datetime import datetime
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -44,6 +45,14 @@ class _ParserCache(ParserCache):
         yield
 
 
+# Made once: each limiter makes a new rule class when built, and the validation cache is keyed
+# by the rules, so limiters built per request would make every request miss the cache.
+_LIMIT_RULES = (
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+)
+
+
 class ConduitSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -60,8 +69,7 @@ def build_schema(*, production: bool) -> strawberry.Schema:
             ErrorCodes,
             lambda: _ParserCache(maxsize=CACHE_SIZE),
             lambda: ValidationCache(maxsize=CACHE_SIZE),
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: AddValidationRules(list(_LIMIT_RULES)),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ],
         config=StrawberryConfig(

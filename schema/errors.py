@@ -9,6 +9,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from models.errors import DomainError
+from stores.errors import StoreUnavailable
 
 logger = logging.getLogger("conduit.graphql")
 
@@ -16,13 +17,15 @@ INTERNAL = "INTERNAL_SERVER_ERROR"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class ErrorCodes(SchemaExtension):
     """Domain errors keep their message and gain `code` and per-field `fields`; errors in the
-    document get a GRAPHQL_* code, variables that do not fit their types BAD_USER_INPUT;
-    anything else is logged with the request id and reaches the client only as
-    INTERNAL_SERVER_ERROR with that id. (A fresh instance serves each operation.)"""
+    document get a GRAPHQL_* code, variables that do not fit their types BAD_USER_INPUT, an
+    unreachable database SERVICE_UNAVAILABLE; anything else is logged with the request id and
+    reaches the client only as INTERNAL_SERVER_ERROR with that id. (A fresh instance serves
+    each operation.)"""
 
     _failed_validation = False
 
@@ -51,6 +54,17 @@ def coded(error: GraphQLError, request_id: str, *, failed_validation: bool = Fal
     original = error.original_error
     if isinstance(original, DomainError):
         return _with(error, error.message, {"code": original.code, "fields": original.fields})
+    if isinstance(original, StoreUnavailable):
+        # An outage, not a bug: one line, no traceback; the cause stays out of the response.
+        logger.warning(
+            "store unavailable in GraphQL request %s at %s: %s",
+            request_id,
+            error.path,
+            original,
+            extra={"request_id": request_id},
+        )
+        message = "Service unavailable, try again shortly"
+        return _with(error, message, {"code": SERVICE_UNAVAILABLE})
     if isinstance(error, GraphQLSyntaxError) or isinstance(original, GraphQLSyntaxError):
         return _with(error, error.message, {"code": PARSE_FAILED})
     if failed_validation:

@@ -101,7 +101,7 @@ class Mutation:
         created = await articles.create(
             info.context, input.title, input.description, input.body, input.tag_list
         )
-        return Article.of(created)
+        return await Article.one(info, created)
 
     @strawberry.mutation(description="Edit the viewer's article; a new title gives a new slug.")
     async def update_article(self, info: Info, slug: str, input: UpdateArticleInput) -> Article:
@@ -113,7 +113,7 @@ class Mutation:
             body=given(input.body),
             tags=given(input.tag_list),
         )
-        return Article.of(updated)
+        return await Article.one(info, updated)
 
     @strawberry.mutation(description="Delete the viewer's article with its comments and likes.")
     async def delete_article(self, info: Info, slug: str) -> DeletedArticle:
@@ -121,7 +121,7 @@ class Mutation:
 
     @strawberry.mutation
     async def add_comment(self, info: Info, slug: str, body: str) -> Comment:
-        return Comment.of(await comments.add(info.context, slug, body))
+        return await Comment.one(info, await comments.add(info.context, slug, body))
 
     @strawberry.mutation(description="Delete one of the viewer's comments.")
     async def delete_comment(self, info: Info, id: strawberry.ID) -> DeletedComment:
@@ -130,8 +130,8 @@ class Mutation:
 
     @strawberry.mutation(description='Like an article ("favorite" in RealWorld).')
     async def like_article(self, info: Info, slug: str) -> Article:
-        return Article.of(await likes.like(info.context, slug))
+        return await Article.one(info, await likes.like(info.context, slug))
 
     @strawberry.mutation
     async def unlike_article(self, info: Info, slug: str) -> Article:
-        return Article.of(await likes.unlike(info.context, slug))
+        return await Article.one(info, await likes.unlike(info.context, slug))

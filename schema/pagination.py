@@ -11,6 +11,8 @@ from models.pages import DEFAULT_PAGE_SIZE, Position, Window, check_page_size, d
 from models.pages import encode_cursor as _encode
 
 T = TypeVar("T")
+# Where a connection's items are, below it: for `selected_names`.
+NODE_PATHS = (("nodes",), ("edges", "node"))
 
 
 class Positioned(Protocol):

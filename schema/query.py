@@ -7,18 +7,25 @@ from typing import Annotated
 import strawberry
 
 from resolvers import articles, profiles, users
-from schema.pagination import AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, connection, window
+from schema.pagination import (
+    AFTER_DESCRIPTION,
+    FIRST_DESCRIPTION,
+    NODE_PATHS,
+    Connection,
+    connection,
+    window,
+)
 from schema.types import Article, Info, Profile, User
 
 First = Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)]
 After = Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)]
 
 
-def article_connection(info: Info, page: articles.ArticlePage) -> Connection[Article]:
+async def article_connection(info: Info, page: articles.ArticlePage) -> Connection[Article]:
     ctx = info.context
     return connection(
         page.articles,
-        [Article.of(a) for a in page.articles],
+        await Article.page(info, page.articles, *NODE_PATHS),
         page.has_next_page,
         lambda: articles.count(ctx, page.query),
     )
@@ -37,7 +44,7 @@ class Query:
 
     @strawberry.field(description="An article by slug (NOT_FOUND when there is none).")
     async def article(self, info: Info, slug: str) -> Article | None:
-        return Article.of(await articles.article(info.context, slug))
+        return await Article.one(info, await articles.article(info.context, slug))
 
     @strawberry.field(description="Articles, newest first; filters combine.")
     async def articles(
@@ -53,11 +60,12 @@ class Query:
     ) -> Connection[Article]:
         filters = articles.ArticleFilter(tag=tag, author=author, liked_by=liked_by)
         page = await articles.articles(info.context, filters, window(first, after))
-        return article_connection(info, page)
+        return await article_connection(info, page)
 
     @strawberry.field(description="Articles by the authors the viewer follows, newest first.")
     async def feed(self, info: Info, first: First = 20, after: After = None) -> Connection[Article]:
-        return article_connection(info, await articles.feed(info.context, window(first, after)))
+        page = await articles.feed(info.context, window(first, after))
+        return await article_connection(info, page)
 
     @strawberry.field(description="Every tag in use, sorted.")
     async def tags(self, info: Info) -> list[str]:

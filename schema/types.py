@@ -4,6 +4,8 @@ through the use cases' batched loaders."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -11,11 +13,19 @@ import strawberry
 
 from models import articles as article_records
 from models import comments as comment_records
-from resolvers import articles, comments, likes, profiles
+from resolvers import articles, comments, views
 from resolvers.context import Context
 from resolvers.profiles import Profile as ProfileRecord
 from resolvers.users import SignedIn
-from schema.pagination import AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, connection, window
+from schema.pagination import (
+    AFTER_DESCRIPTION,
+    FIRST_DESCRIPTION,
+    NODE_PATHS,
+    Connection,
+    connection,
+    window,
+)
+from schema.prefetch import read_if, selected_names
 
 Info = strawberry.Info[Context, None]
 
@@ -65,20 +75,36 @@ class Comment:
     body: str
     created_at: datetime
     updated_at: datetime
+    # As Article's parts: read by `page` when selected, None otherwise.
+    author: Profile | None = strawberry.field(graphql_type=Profile)
 
     @classmethod
-    def of(cls, record: comment_records.Comment) -> Comment:
-        return cls(
-            _record=record,
-            id=strawberry.ID(str(record.id)),
-            body=record.body,
-            created_at=record.created_at,
-            updated_at=record.updated_at,
+    async def page(
+        cls, info: Info, records: Sequence[comment_records.Comment], *paths: tuple[str, ...]
+    ) -> list[Comment]:
+        """The comments, with the parts the query selects on them (at `paths` below the field
+        being resolved, see `selected_names`) read for all of them at once."""
+        ctx = info.context
+        authors = await read_if(
+            "author" in selected_names(info, *paths),
+            lambda: views.profiles_of(ctx, [c.author_id for c in records]),
         )
+        return [
+            cls(
+                _record=record,
+                id=strawberry.ID(str(record.id)),
+                body=record.body,
+                created_at=record.created_at,
+                updated_at=record.updated_at,
+                author=None if authors is None else Profile.of(authors[i]),
+            )
+            for i, record in enumerate(records)
+        ]
 
-    @strawberry.field
-    async def author(self, info: Info) -> Profile:
-        return Profile.of(await profiles.profile_of(info.context, self._record.author_id))
+    @classmethod
+    async def one(cls, info: Info, record: comment_records.Comment) -> Comment:
+        [comment] = await cls.page(info, [record])
+        return comment
 
     @strawberry.field(description="Whether the viewer may delete this comment.")
     def viewer_can_delete(self, info: Info) -> bool:
@@ -94,34 +120,60 @@ class Article:
     body: str
     created_at: datetime
     updated_at: datetime
+    # Read a page at a time by `page`, and only when the query selects them: None otherwise.
+    # The schema keeps them non-null, so a None asked for (a bug in `selected_names`) would be
+    # an error, never a silently empty answer.
+    tag_list: list[str] | None = strawberry.field(
+        graphql_type=list[str], description="Tags, sorted alphabetically."
+    )
+    author: Profile | None = strawberry.field(graphql_type=Profile)
+    favorited: bool | None = strawberry.field(
+        graphql_type=bool, description="Whether the viewer likes this article."
+    )
+    favorites_count: int | None = strawberry.field(
+        graphql_type=int, description="How many users like this article."
+    )
 
     @classmethod
-    def of(cls, record: article_records.Article) -> Article:
-        return cls(
-            _record=record,
-            slug=record.slug,
-            title=record.title,
-            description=record.description,
-            body=record.body,
-            created_at=record.created_at,
-            updated_at=record.updated_at,
+    async def page(
+        cls, info: Info, records: Sequence[article_records.Article], *paths: tuple[str, ...]
+    ) -> list[Article]:
+        """The articles, with the parts the query selects on them (at `paths` below the field
+        being resolved, see `selected_names`) read for all of them at once."""
+        ctx = info.context
+        names = selected_names(info, *paths)
+        tags, authors, stats = await asyncio.gather(
+            read_if("tagList" in names, lambda: views.tags_of(ctx, records)),
+            read_if(
+                "author" in names,
+                lambda: views.profiles_of(ctx, [a.author_id for a in records]),
+            ),
+            read_if(
+                bool(names & {"favorited", "favoritesCount"}),
+                lambda: views.likes_of(ctx, records),
+            ),
         )
+        return [
+            cls(
+                _record=record,
+                slug=record.slug,
+                title=record.title,
+                description=record.description,
+                body=record.body,
+                created_at=record.created_at,
+                updated_at=record.updated_at,
+                tag_list=None if tags is None else tags[i],
+                author=None if authors is None else Profile.of(authors[i]),
+                favorited=None if stats is None else stats[i].liked_by_viewer,
+                favorites_count=None if stats is None else stats[i].count,
+            )
+            for i, record in enumerate(records)
+        ]
 
-    @strawberry.field(description="Tags, sorted alphabetically.")
-    async def tag_list(self, info: Info) -> list[str]:
-        return await articles.tags_of(info.context, self._record)
-
-    @strawberry.field
-    async def author(self, info: Info) -> Profile:
-        return Profile.of(await profiles.profile_of(info.context, self._record.author_id))
-
-    @strawberry.field(description="Whether the viewer likes this article.")
-    async def favorited(self, info: Info) -> bool:
-        return (await likes.stats_of(info.context, self._record)).liked_by_viewer
-
-    @strawberry.field(description="How many users like this article.")
-    async def favorites_count(self, info: Info) -> int:
-        return (await likes.stats_of(info.context, self._record)).count
+    @classmethod
+    async def one(cls, info: Info, record: article_records.Article) -> Article:
+        [article] = await cls.page(info, [record])
+        return article
 
     @strawberry.field(description="Whether the viewer may edit this article.")
     def viewer_can_edit(self, info: Info) -> bool:
@@ -142,7 +194,7 @@ class Article:
         page = await comments.comments_of(ctx, self._record.id, window(first, after))
         return connection(
             page.comments,
-            [Comment.of(c) for c in page.comments],
+            await Comment.page(info, page.comments, *NODE_PATHS),
             page.has_next_page,
             lambda: comments.count(ctx, page.article_id),
         )

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from config import ConfigError
+from config import ConfigError, PoolSize
 from stores.protocols import Stores
 from stores.sql.articles import SqlArticleStore
 from stores.sql.backend import SqlBackend
 from stores.sql.comments import SqlCommentStore
+from stores.sql.engine import DEFAULT_POOL
 from stores.sql.likes import SqlLikeStore
 from stores.sql.users import SqlUserStore
 
@@ -22,10 +23,10 @@ _USE = "use sqlite+aiosqlite:///FILE or postgresql+asyncpg://HOST/DB"
 class OpenStores:
     """The stores of one process and what it takes to prepare and close them."""
 
-    def __init__(self, urls_by_domain: Mapping[str, str]) -> None:
+    def __init__(self, urls_by_domain: Mapping[str, str], pool: PoolSize = DEFAULT_POOL) -> None:
         for domain, url in urls_by_domain.items():
-            _check_sql_url(domain, url)
-        self._sql = SqlBackend(urls_by_domain)
+            check_sql_url(domain, url)
+        self._sql = SqlBackend(urls_by_domain, pool)
         self.stores = Stores(
             users=SqlUserStore(self._sql.engine("users")),
             articles=SqlArticleStore(self._sql.engine("articles")),
@@ -33,14 +34,16 @@ class OpenStores:
             comments=SqlCommentStore(self._sql.engine("comments")),
         )
 
-    async def prepare(self) -> None:
-        await self._sql.create_schema()
+    async def prepare(self, *, migrate: bool) -> None:
+        """Migrate every domain's schema to head, or (`migrate=False`, production) refuse with
+        SchemaNotCurrent unless it is there already."""
+        await self._sql.prepare_schema(migrate=migrate)
 
     async def close(self) -> None:
         await self._sql.close()
 
 
-def _check_sql_url(domain: str, url: str) -> None:
+def check_sql_url(domain: str, url: str) -> None:
     """A clear ConfigError for a URL no SQL store can open, instead of a traceback at start.
     Messages never repeat the URL: it may hold a password."""
     try:

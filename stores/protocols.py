@@ -1,5 +1,7 @@
 """The store interfaces. Every method is one round trip, takes whole batches where a page needs
-many items, and needs no join or scan, so a key-value backend can implement each one directly."""
+many items, and needs no join or scan, so a key-value backend can implement each one directly.
+The `*_many` writes load data in bulk (seeding, copying a domain to another backend): each
+writes its whole batch in one transaction, in a few round trips whatever its size."""
 
 from __future__ import annotations
 
@@ -9,9 +11,9 @@ from typing import Protocol
 
 from models.articles import Article, ArticleEdit, ArticleQuery, NewArticle
 from models.comments import Comment, NewComment
-from models.likes import LikeStats
+from models.likes import Like, LikeStats
 from models.pages import Window
-from models.users import User, UserRow
+from models.users import Follow, User, UserRow
 
 
 class Store(Protocol):
@@ -23,6 +25,9 @@ class UserStore(Store, Protocol):
     async def create(self, row: UserRow) -> User:
         """Raise Conflict naming every taken field (username, email)."""
 
+    async def create_many(self, rows: Sequence[UserRow]) -> list[User]:
+        """Like `create` for every row, in order, all or none."""
+
     async def update(self, user_id: int, row: UserRow) -> User:
         """Raise Conflict naming every field taken by another user; NotFound("user")."""
 
@@ -33,6 +38,9 @@ class UserStore(Store, Protocol):
     async def by_email(self, email: str) -> User | None: ...
 
     async def follow(self, follower_id: int, followee_id: int) -> None:
+        """Idempotent."""
+
+    async def follow_many(self, pairs: Sequence[Follow]) -> None:
         """Idempotent."""
 
     async def unfollow(self, follower_id: int, followee_id: int) -> None:
@@ -47,6 +55,9 @@ class UserStore(Store, Protocol):
 class ArticleStore(Store, Protocol):
     async def create(self, new: NewArticle) -> Article:
         """Write the article and its tags atomically; raise Conflict("slug") if taken."""
+
+    async def create_many(self, new: Sequence[NewArticle]) -> list[Article]:
+        """Like `create` for every article, in order, all or none."""
 
     async def update(self, article_id: int, edit: ArticleEdit) -> Article:
         """Atomic like `create`; raise Conflict("slug") or NotFound("article")."""
@@ -71,6 +82,9 @@ class LikeStore(Store, Protocol):
     async def like(self, user_id: int, article_id: int) -> None:
         """Idempotent."""
 
+    async def like_many(self, pairs: Sequence[Like]) -> None:
+        """Idempotent."""
+
     async def unlike(self, user_id: int, article_id: int) -> None:
         """Idempotent."""
 
@@ -87,6 +101,9 @@ class LikeStore(Store, Protocol):
 
 class CommentStore(Store, Protocol):
     async def add(self, new: NewComment) -> Comment: ...
+
+    async def add_many(self, new: Sequence[NewComment]) -> list[Comment]:
+        """Like `add` for every comment, in order, all or none."""
 
     async def by_id(self, comment_id: int) -> Comment | None: ...
 

@@ -1,9 +1,22 @@
-"""Shared fixtures: an app on four separate SQLite files (one per domain, as in production, so
-a cross-domain join cannot pass unnoticed), and small clients for REST and GraphQL."""
+"""Shared fixtures: an app on empty, migrated databases, one per domain as in production (so a
+cross-domain join cannot pass unnoticed), and small clients for REST and GraphQL.
+
+Every API test runs once per backend in CONDUIT_TEST_BACKENDS (default "sqlite,postgresql"; the
+test ids name it). PostgreSQL databases come from the machine's server (see tests/postgres.py):
+a run that needs it and cannot reach it fails, it never skips silently."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import atexit
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
@@ -14,15 +27,76 @@ from starlette.testclient import TestClient
 
 from app import create_app
 from config import DOMAINS, Settings
+from stores.sql.backend import SqlBackend
+from tests import postgres as postgres_server
 
+PROJECT = Path(__file__).resolve().parents[1]
+BACKENDS = ("sqlite", "postgresql")
 _names = count(1)
 
 
-def separate_sqlite_files(directory: Path) -> Settings:
-    overrides = {d: f"sqlite+aiosqlite:///{directory / d}.db" for d in DOMAINS}
-    return Settings(
-        database_url=f"sqlite+aiosqlite:///{directory}/unused.db", domain_url_overrides=overrides
+def _selected_backends() -> list[str]:
+    raw = os.environ.get("CONDUIT_TEST_BACKENDS", ",".join(BACKENDS))
+    chosen = [name.strip() for name in raw.split(",") if name.strip()]
+    if not chosen or not set(chosen) <= set(BACKENDS):
+        raise pytest.UsageError(
+            f"CONDUIT_TEST_BACKENDS={raw!r}: use a comma-separated choice of {', '.join(BACKENDS)}"
+        )
+    return chosen
+
+
+TEST_BACKENDS = _selected_backends()
+
+
+def run_python(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """This interpreter, run with `args` in the project root, with the `CONDUIT_*` variables of
+    `env` and no others (none of the caller's leak in)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CONDUIT_")}
+    environment.update(env)
+    return subprocess.run(  # noqa: S603 - our own interpreter; arguments from the tests
+        [sys.executable, *args],
+        cwd=PROJECT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
+
+
+def settings_for(urls: Mapping[str, str], unused: str) -> Settings:
+    """Settings that name a database for every domain; `unused` is CONDUIT_DATABASE_URL."""
+    return Settings(database_url=unused, domain_url_overrides=dict(urls))
+
+
+def sqlite_urls(directory: Path) -> dict[str, str]:
+    return {d: f"sqlite+aiosqlite:///{directory / d}.db" for d in DOMAINS}
+
+
+def separate_sqlite_files(directory: Path) -> Settings:
+    """Four SQLite files in `directory`, one per domain, empty and at the latest migration."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for domain in DOMAINS:
+        shutil.copyfile(_migrated_sqlite_files() / f"{domain}.db", directory / f"{domain}.db")
+    return settings_for(sqlite_urls(directory), f"sqlite+aiosqlite:///{directory}/unused.db")
+
+
+@functools.cache
+def _migrated_sqlite_files() -> Path:
+    """Migrated once per run and copied for each app: migrating from nothing would cost more
+    than most tests do."""
+    directory = Path(tempfile.mkdtemp(prefix="conduit-schema-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+
+    async def migrate() -> None:
+        backend = SqlBackend(sqlite_urls(directory))
+        try:
+            await backend.prepare_schema(migrate=True)
+        finally:
+            await backend.close()  # the last connection out folds SQLite's WAL into the file
+
+    asyncio.run(migrate())
+    return directory
 
 
 @dataclass
@@ -85,9 +159,65 @@ def error_codes(body: dict[str, Any]) -> list[str]:
     return [e["extensions"]["code"] for e in body.get("errors", [])]
 
 
+@pytest.fixture(scope="module", params=TEST_BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database the module's API tests run on: each test runs once per selected backend."""
+    name: str = request.param
+    return name
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A run that needs PostgreSQL and cannot reach it fails before it starts."""
+    if any(_needs_postgres(item) for item in items) and not postgres_server.is_available():
+        raise pytest.UsageError(
+            f"PostgreSQL is unreachable at {postgres_server.ADMIN_DSN}: start it (or name another "
+            "server in CONDUIT_TEST_POSTGRES), or set CONDUIT_TEST_BACKENDS=sqlite to test on "
+            "SQLite only"
+        )
+
+
+def _needs_postgres(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params.values() if callspec else ()
+    uses = getattr(item, "fixturenames", ())
+    return "postgres" in uses or any(str(p).startswith("postgresql") for p in params)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[postgres_server.DatabaseSets]:
+    """The run's PostgreSQL databases, all dropped when it ends."""
+    sets = postgres_server.DatabaseSets()
+    yield sets
+    sets.close()
+
+
+@contextmanager
+def _databases(backend: str, directory: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
+    if backend == "sqlite":
+        yield separate_sqlite_files(directory)
+        return
+    sets: postgres_server.DatabaseSets = request.getfixturevalue("postgres")
+    lent = sets.borrow()
+    try:
+        yield settings_for(lent.urls(), f"sqlite+aiosqlite:///{directory}/unused.db")
+    finally:
+        sets.give_back(lent)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return separate_sqlite_files(tmp_path)
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
+    """Empty databases at the latest migration, for one test."""
+    with _databases(backend, tmp_path, request) as settings:
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def module_settings(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Settings]:
+    """Databases of the module's own, for a module-scoped app whose data several tests read."""
+    with _databases(backend, tmp_path_factory.mktemp("module"), request) as settings:
+        yield settings
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from starlette.testclient import TestClient
 
 from app import create_app
-from tests.conftest import Api, error_codes, separate_sqlite_files
+from config import Settings
+from tests.conftest import Api, error_codes
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 BLANK = "can't be blank"
@@ -186,9 +186,8 @@ def post(
 
 
 @contextmanager
-def app_of_its_own(directory: Path) -> Iterator[Api]:
-    """A running app like the `api` fixture's, for module-scoped fixtures: data that several
-    tests only read is then written once."""
-    settings = separate_sqlite_files(directory)
+def app_of_its_own(settings: Settings) -> Iterator[Api]:
+    """A running app like the `api` fixture's, for module-scoped fixtures (on
+    `module_settings`): data that several tests only read is then written once."""
     with TestClient(create_app(settings), raise_server_exceptions=False) as http:
         yield Api(http)

@@ -17,13 +17,16 @@ from typing import Any
 import jwt
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.testclient import TestClient
 
 from app import create_app
 from config import DEVELOPMENT_JWT_SECRET, Settings
 from models.users import User
 from stores.factory import OpenStores
-from tests.conftest import Api, separate_sqlite_files
+from stores.sql.tables import METADATA_BY_DOMAIN
+from tests.conftest import Api
 
 VIEWER = "{ viewer { username email } }"
 SECRET = DEVELOPMENT_JWT_SECRET
@@ -79,10 +82,9 @@ def viewer(api: Api, authorization: str | None) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def shared_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+def shared_api(module_settings: Settings) -> Iterator[Api]:
     """One app for the token tests (they write nothing), with alice and bob registered."""
-    settings = separate_sqlite_files(tmp_path_factory.mktemp("auth"))
-    with TestClient(create_app(settings), raise_server_exceptions=False) as http:
+    with TestClient(create_app(module_settings), raise_server_exceptions=False) as http:
         api = Api(http)
         api.register("alice")
         api.register("bob")
@@ -109,6 +111,7 @@ BAD_HEADERS: dict[str, Callable[[int], str]] = {
     "non-numeric sub": lambda uid: "Token " + sign(claims_for("alice")),
     "negative sub": lambda uid: "Token " + sign(claims_for(f"-{uid}")),
     "numeric sub of nobody": lambda uid: "Token " + sign(claims_for(uid + 1000)),
+    "sub past any database integer": lambda uid: "Token " + sign(claims_for("9" * 20)),
     "tampered payload": lambda uid: "Token " + tampered(sign(claims_for(uid))),
     "garbage": lambda uid: "Token garbage",
     "three garbage parts": lambda uid: "Bearer abc.def.ghi",
@@ -199,8 +202,30 @@ def stored_user(settings: Settings, username: str) -> User:
     return asyncio.run(read())
 
 
+def everything_stored(settings: Settings, backend: str, directory: Path) -> bytes:
+    """Every byte SQLite's files hold (main files and write-ahead logs alike), or on PostgreSQL
+    every row of every table."""
+    if backend == "sqlite":
+        return b"".join(p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file())
+
+    async def dump(domain: str, url: str) -> bytes:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                tables = METADATA_BY_DOMAIN[domain].sorted_tables
+                rows = [row for t in tables for row in (await conn.execute(select(t))).all()]
+        finally:
+            await engine.dispose()
+        return "".join(repr(tuple(row)) for row in rows).encode()
+
+    async def dump_all() -> bytes:
+        return b"".join([await dump(d, url) for d, url in settings.domain_urls().items()])
+
+    return asyncio.run(dump_all())
+
+
 def test_passwords_are_stored_as_argon2id_and_never_in_plain(
-    api: Api, settings: Settings, tmp_path: Path
+    api: Api, settings: Settings, backend: str, tmp_path: Path
 ) -> None:
     password = "correct horse battery staple"
     api.register("carol", password=password)
@@ -217,9 +242,9 @@ def test_passwords_are_stored_as_argon2id_and_never_in_plain(
     assert carol.password_hash != dave.password_hash  # salted
     assert password not in carol.password_hash
 
-    # Every byte the databases hold (main files and write-ahead logs alike): the password is
-    # nowhere, while the rest of the user is (so the scan reads where the data really is).
-    stored = b"".join(p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file())
+    # The password is nowhere, while the rest of the user is (so the scan reads where the data
+    # really is).
+    stored = everything_stored(settings, backend, tmp_path)
     assert b"carol@example.com" in stored
     assert carol.password_hash.encode() in stored
     assert password.encode() not in stored

@@ -3,12 +3,11 @@ at start with one clear line, never a traceback and never a silent fallback."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.pool import QueuePool
 
 from app import create_app
 from config import (
@@ -18,11 +17,14 @@ from config import (
     MIN_PRODUCTION_SECRET_LENGTH,
     ConfigError,
     Environment,
+    LogFormat,
+    PoolSize,
     Settings,
 )
 from stores.factory import OpenStores
+from stores.sql.backend import SqlBackend
+from tests.conftest import run_python
 
-PROJECT = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "s" * MIN_PRODUCTION_SECRET_LENGTH
 
 
@@ -174,17 +176,7 @@ def test_every_supported_sql_url_opens(tmp_path: Path) -> None:
 
 
 def run_import_app(env_changes: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONDUIT_")}
-    env.update(env_changes)
-    return subprocess.run(  # our own interpreter, fixed arguments
-        [sys.executable, "-c", "import app"],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python("-c", "import app", env=env_changes)
 
 
 def test_the_server_refuses_production_without_a_secret_cleanly() -> None:
@@ -212,3 +204,35 @@ def test_the_server_starts_with_a_good_production_configuration(tmp_path: Path) 
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_logs_are_json_in_production_and_text_otherwise_unless_chosen() -> None:
+    secret = {"CONDUIT_JWT_SECRET": GOOD_SECRET}
+    assert Settings.from_env({}).log_format is LogFormat.TEXT
+    assert Settings.from_env({"CONDUIT_ENV": "production", **secret}).log_format is LogFormat.JSON
+    chosen = {"CONDUIT_ENV": "production", "CONDUIT_LOG_FORMAT": "Text", **secret}
+    assert Settings.from_env(chosen).log_format is LogFormat.TEXT
+    assert Settings.from_env({"CONDUIT_LOG_FORMAT": "json"}).log_format is LogFormat.JSON
+    with pytest.raises(ConfigError, match="CONDUIT_LOG_FORMAT='yaml': use one of text, json"):
+        Settings.from_env({"CONDUIT_LOG_FORMAT": "yaml"})
+
+
+def test_pool_sizes_default_to_ten_without_overflow() -> None:
+    assert Settings.from_env({}).db_pool == PoolSize(size=10, max_overflow=0)
+    env = {"CONDUIT_DB_POOL_SIZE": "12", "CONDUIT_DB_MAX_OVERFLOW": "3"}
+    assert Settings.from_env(env).db_pool == PoolSize(size=12, max_overflow=3)
+    assert Settings.from_env({"CONDUIT_DB_MAX_OVERFLOW": "0"}).db_pool.max_overflow == 0
+    with pytest.raises(ConfigError, match="CONDUIT_DB_POOL_SIZE='0': expected a positive"):
+        Settings.from_env({"CONDUIT_DB_POOL_SIZE": "0"})
+    with pytest.raises(
+        ConfigError, match="CONDUIT_DB_MAX_OVERFLOW='-1': expected a whole number, 0"
+    ):
+        Settings.from_env({"CONDUIT_DB_MAX_OVERFLOW": "-1"})
+
+
+def test_pool_sizes_reach_every_postgresql_engine() -> None:
+    urls = {"users": "postgresql+asyncpg://conduit@db.example/users"}  # never connected to
+    pool = SqlBackend(urls, PoolSize(size=3, max_overflow=1)).engine("users").pool
+    assert isinstance(pool, QueuePool)
+    assert pool.size() == 3
+    assert pool._max_overflow == 1  # QueuePool has no public reader for it

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from config import Settings
 from tests.conftest import Api
 from tests.graphql_ops import (
     ARTICLE,
@@ -343,10 +344,10 @@ def library(api: Api) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def shared_library(
-    tmp_path_factory: pytest.TempPathFactory,
+    module_settings: Settings,
 ) -> Iterator[tuple[Api, dict[str, str]]]:
     """The library in an app of its own, for tests that only read it."""
-    with app_of_its_own(tmp_path_factory.mktemp("library")) as api:
+    with app_of_its_own(module_settings) as api:
         yield api, _publish_library(api)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from config import Settings
 from tests.conftest import Api
 from tests.graphql_ops import (
     ARTICLES,
@@ -48,10 +49,10 @@ def author(api: Api) -> str:
 
 
 @pytest.fixture(scope="module")
-def shelf(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, list[str]]]:
+def shelf(module_settings: Settings) -> Iterator[tuple[Api, list[str]]]:
     """An app of its own holding 25 articles, every third tagged "third", for tests that only
     read them; with their slugs newest first."""
-    with app_of_its_own(tmp_path_factory.mktemp("shelf")) as api:
+    with app_of_its_own(module_settings) as api:
         author = api.register("shelver")
         created = [
             create_article(api, author, f"Article {i}", ["third"] if i % 3 == 0 else [])["slug"]

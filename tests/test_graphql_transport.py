@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,9 +12,9 @@ from starlette.testclient import TestClient
 
 import schema as schema_package
 from app import create_app
-from config import Environment
+from config import Environment, Settings
 from resolvers import articles as article_use_cases
-from tests.conftest import Api, error_codes, separate_sqlite_files
+from tests.conftest import Api, error_codes
 from tests.graphql_ops import ARTICLES, assert_error, create_article, data, only_error
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -385,13 +384,11 @@ def test_errors_raised_around_the_operation_are_masked_too(
     assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
 
 
-def test_field_suggestions_are_off_in_production(tmp_path: Path) -> None:
+def test_field_suggestions_are_off_in_production(settings: Settings) -> None:
     """Suggestions would let anyone map a production schema field by field."""
-    (tmp_path / "dev").mkdir()
-    (tmp_path / "prod").mkdir()
-    development = separate_sqlite_files(tmp_path / "dev")
+    development = settings
     production = dataclasses.replace(
-        separate_sqlite_files(tmp_path / "prod"),
+        settings,
         environment=Environment.PRODUCTION,
         jwt_secret="a-production-secret-that-is-long-enough",
     )

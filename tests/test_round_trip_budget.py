@@ -9,7 +9,6 @@ read with a page as large as the data: the count must be the same each time, and
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +16,8 @@ from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
 from app import create_app
-from tests.conftest import Api, separate_sqlite_files
+from config import Settings
+from tests.conftest import Api
 
 SIZES = (5, 20, 50)
 READER = "reader"
@@ -129,11 +129,10 @@ def seed_up_to(api: Api, start: int, stop: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def module_api(tmp_path_factory: pytest.TempPathFactory, cheap_hashes: None) -> Iterator[Api]:
+def module_api(module_settings: Settings, cheap_hashes: None) -> Iterator[Api]:
     """One app for the module, with the reader, a fan and the authors registered, and the
     reader following some authors."""
-    directory: Path = tmp_path_factory.mktemp("budget")
-    with TestClient(create_app(separate_sqlite_files(directory))) as http:
+    with TestClient(create_app(module_settings)) as http:
         api = Api(http)
         for name in (READER, FAN, *AUTHORS):
             api.register(name)

@@ -1,22 +1,84 @@
-"""Pieces every SQL store shares: the ping and newest-first windows."""
+"""Pieces every SQL store shares: connections that report an unreachable database as
+StoreUnavailable, the ping, and newest-first windows."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Column, Select, text, tuple_
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Column, Select, exc, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from models.pages import Window
+from stores.errors import StoreUnavailable
+
+# SQLSTATEs that mean "the server cannot serve now" rather than "this statement is wrong":
+# class 08 (connection exception), class 53 (insufficient resources, such as too many
+# connections), and 57P01-57P03 (shutting down, crashed, starting up).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03")
 
 
 class SqlStore:
+    """Every SQL store reaches its database only through `_connect` and `_begin`, so that a
+    database out of reach surfaces as StoreUnavailable from every method alike."""
+
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        # Every read is one statement, consistent on its own: in autocommit it goes without the
+        # BEGIN and ROLLBACK around it, two of the four trips a pooled read made to PostgreSQL.
+        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    def _connect(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection for reads (one statement each)."""
+        return _reporting_unavailable(self._reads.connect())
+
+    def _begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection in a transaction that commits when the block ends, and rolls back
+        when it raises."""
+        return _reporting_unavailable(self._engine.begin())
 
     async def ping(self) -> None:
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+
+def is_unavailable(error: Exception) -> bool:
+    """Whether `error` says the database is out of reach (retry later) rather than that the
+    statement or the data is wrong (a bug, or a domain error such as a unique violation)."""
+    # Refused or failed connects, asyncpg's connect timeout (TimeoutError is an OSError), and
+    # SQLAlchemy's pool timeout: no connection came free in time.
+    if isinstance(error, OSError | exc.TimeoutError):
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    # PEP 249 keeps OperationalError for failures outside the program's control (SQLite's
+    # "database is locked" after its busy timeout, a file that cannot be opened); a connection
+    # invalidated on the way is one that dropped mid-statement.
+    if error.connection_invalidated or isinstance(error, exc.OperationalError):
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+
+
+@asynccontextmanager
+async def _reporting_unavailable(
+    opening: AbstractAsyncContextManager[AsyncConnection],
+) -> AsyncIterator[AsyncConnection]:
+    try:
+        async with opening as conn:
+            yield conn
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+        raise StoreUnavailable(_cause(error)) from error
+
+
+def _cause(error: Exception) -> str:
+    # A DBAPIError's own text repeats the statement and its parameters (a password hash, say);
+    # the driver's error alone says what went wrong.
+    reason = error.orig if isinstance(error, exc.DBAPIError) else error
+    return f"{type(reason).__name__}: {reason}"
 
 
 def newest_first(

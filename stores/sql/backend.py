@@ -2,31 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from stores.sql.engine import create_engine
-from stores.sql.tables import METADATA_BY_DOMAIN
+from config import PoolSize
+from stores.sql import versioning
+from stores.sql.engine import DEFAULT_POOL, create_engine
 
 
 class SqlBackend:
-    def __init__(self, urls_by_domain: Mapping[str, str]) -> None:
+    def __init__(self, urls_by_domain: Mapping[str, str], pool: PoolSize = DEFAULT_POOL) -> None:
         self._engines: dict[str, AsyncEngine] = {}
         self._domain_engines: dict[str, AsyncEngine] = {}
         for domain, url in urls_by_domain.items():
             if url not in self._engines:
-                self._engines[url] = create_engine(url)
+                self._engines[url] = create_engine(url, pool)
             self._domain_engines[domain] = self._engines[url]
 
     def engine(self, domain: str) -> AsyncEngine:
         return self._domain_engines[domain]
 
-    async def create_schema(self) -> None:
-        """Create each domain's missing tables (embedded and development mode)."""
-        for domain, engine in self._domain_engines.items():
-            async with engine.begin() as conn:
-                await conn.run_sync(METADATA_BY_DOMAIN[domain].create_all)
+    async def prepare_schema(self, *, migrate: bool) -> None:
+        """Bring each domain's schema to its latest migration (embedded and development mode),
+        or only check that it is there: in production, migrating is a deliberate deploy step
+        (`python -m stores.sql.migrate upgrade`), not a side effect of starting a worker."""
+        domains = list(self._domain_engines)
+        found = await asyncio.gather(
+            *(versioning.versions(self._domain_engines[d], d) for d in domains)
+        )
+        behind = {d: where for d, where in zip(domains, found, strict=True) if not where.at_head}
+        if behind and not migrate:
+            raise versioning.SchemaNotCurrent(behind)
+        # One domain after the other: Alembic keeps the migration it runs in module state.
+        for domain in behind:
+            await versioning.upgrade(self._domain_engines[domain], domain)
 
     async def close(self) -> None:
         for engine in self._engines.values():

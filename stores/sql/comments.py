@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import RowMapping
 
@@ -13,19 +15,28 @@ from stores.sql.tables import comments
 
 class SqlCommentStore(SqlStore):
     async def add(self, new: NewComment) -> Comment:
-        values = {
-            "article_id": new.article_id,
-            "author_id": new.author_id,
-            "body": new.body,
-            "created_at": new.created_at,
-            "updated_at": new.created_at,
-        }
-        async with self._engine.begin() as conn:
-            result = await conn.execute(insert(comments).values(values).returning(comments))
-            return _comment(result.mappings().one())
+        [comment] = await self.add_many([new])
+        return comment
+
+    async def add_many(self, new: Sequence[NewComment]) -> list[Comment]:
+        if not new:
+            return []
+        values = [
+            {
+                "article_id": n.article_id,
+                "author_id": n.author_id,
+                "body": n.body,
+                "created_at": n.created_at,
+                "updated_at": n.created_at,
+            }
+            for n in new
+        ]
+        stmt = insert(comments).returning(comments, sort_by_parameter_order=True)
+        async with self._begin() as conn:
+            return [_comment(m) for m in (await conn.execute(stmt, values)).mappings()]
 
     async def by_id(self, comment_id: int) -> Comment | None:
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             result = await conn.execute(select(comments).where(comments.c.id == comment_id))
             found = result.mappings().one_or_none()
         return None if found is None else _comment(found)
@@ -37,20 +48,20 @@ class SqlCommentStore(SqlStore):
             comments.c.id,
             window,
         )
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             return [_comment(m) for m in (await conn.execute(stmt)).mappings()]
 
     async def count(self, article_id: int) -> int:
         stmt = select(func.count()).where(comments.c.article_id == article_id)
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             return int((await conn.execute(stmt)).scalar_one())
 
     async def delete(self, comment_id: int) -> None:
-        async with self._engine.begin() as conn:
+        async with self._begin() as conn:
             await conn.execute(delete(comments).where(comments.c.id == comment_id))
 
     async def forget_article(self, article_id: int) -> None:
-        async with self._engine.begin() as conn:
+        async with self._begin() as conn:
             await conn.execute(delete(comments).where(comments.c.article_id == article_id))
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import case, delete, func, literal, select
 
-from models.likes import LikeStats
+from models.likes import Like, LikeStats
 from stores.sql._common import SqlStore
 from stores.sql.engine import insert_ignoring_duplicates
 from stores.sql.tables import likes
@@ -14,12 +14,19 @@ from stores.sql.tables import likes
 
 class SqlLikeStore(SqlStore):
     async def like(self, user_id: int, article_id: int) -> None:
-        async with self._engine.begin() as conn:
+        await self.like_many([Like(user_id, article_id)])
+
+    async def like_many(self, pairs: Sequence[Like]) -> None:
+        if not pairs:
+            return
+        async with self._begin() as conn:
             stmt = insert_ignoring_duplicates(likes, conn.dialect.name)
-            await conn.execute(stmt.values(user_id=user_id, article_id=article_id))
+            await conn.execute(
+                stmt, [{"user_id": p.user_id, "article_id": p.article_id} for p in pairs]
+            )
 
     async def unlike(self, user_id: int, article_id: int) -> None:
-        async with self._engine.begin() as conn:
+        async with self._begin() as conn:
             await conn.execute(
                 delete(likes).where(likes.c.user_id == user_id, likes.c.article_id == article_id)
             )
@@ -39,15 +46,15 @@ class SqlLikeStore(SqlStore):
             .where(likes.c.article_id.in_(article_ids))
             .group_by(likes.c.article_id)
         )
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             rows = await conn.execute(stmt)
             return {a: LikeStats(count=n, liked_by_viewer=bool(v)) for a, n, v in rows}
 
     async def liked_article_ids(self, user_id: int) -> list[int]:
         stmt = select(likes.c.article_id).where(likes.c.user_id == user_id)
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             return list((await conn.execute(stmt)).scalars())
 
     async def forget_article(self, article_id: int) -> None:
-        async with self._engine.begin() as conn:
+        async with self._begin() as conn:
             await conn.execute(delete(likes).where(likes.c.article_id == article_id))

@@ -35,8 +35,11 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 # SQLite only autoincrements a column declared exactly INTEGER PRIMARY KEY.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+# Constraints get names, the same on every database, so that a later migration can drop or
+# change them by name (SQLite would otherwise leave them nameless).
+NAMING = {"pk": "pk_%(table_name)s", "uq": "uq_%(table_name)s_%(column_0_name)s"}
 
-users_metadata = MetaData()
+users_metadata = MetaData(naming_convention=NAMING)
 users = Table(
     "users",
     users_metadata,
@@ -57,7 +60,7 @@ follows = Table(
     Index("ix_follows_followee", "followee_id"),
 )
 
-articles_metadata = MetaData()
+articles_metadata = MetaData(naming_convention=NAMING)
 articles = Table(
     "articles",
     articles_metadata,
@@ -77,10 +80,13 @@ article_tags = Table(
     articles_metadata,
     Column("article_id", BigInteger, primary_key=True),
     Column("tag", String(64), primary_key=True),
-    Index("ix_article_tags_tag", "tag", "article_id"),
+    # The article's creation time (which never changes), copied so that a tag's articles come
+    # newest first straight from the index, a page at a time however deep or rare the tag.
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_article_tags_tag_newest", "tag", "created_at", "article_id"),
 )
 
-likes_metadata = MetaData()
+likes_metadata = MetaData(naming_convention=NAMING)
 likes = Table(
     "likes",
     likes_metadata,
@@ -89,7 +95,7 @@ likes = Table(
     Index("ix_likes_user", "user_id", "article_id"),
 )
 
-comments_metadata = MetaData()
+comments_metadata = MetaData(naming_convention=NAMING)
 comments = Table(
     "comments",
     comments_metadata,

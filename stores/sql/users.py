@@ -10,7 +10,7 @@ from sqlalchemy.engine import RowMapping
 
 from models import clock
 from models.errors import Conflict, NotFound
-from models.users import User, UserRow
+from models.users import Follow, User, UserRow
 from models.validation import MISSING
 from stores.sql._common import SqlStore
 from stores.sql.engine import insert_ignoring_duplicates
@@ -19,26 +19,45 @@ from stores.sql.tables import follows, users
 
 class SqlUserStore(SqlStore):
     async def create(self, row: UserRow) -> User:
-        values = _values(row)
-        values["created_at"] = values["updated_at"] = clock.now()
+        [user] = await self.create_many([row])
+        return user
+
+    async def create_many(self, rows: Sequence[UserRow]) -> list[User]:
+        if not rows:
+            return []
+        now = clock.now()
+        stmt = insert(users).returning(users, sort_by_parameter_order=True)
         try:
-            async with self._engine.begin() as conn:
-                result = await conn.execute(insert(users).values(values).returning(users))
-                return _user(result.mappings().one())
+            async with self._begin() as conn:
+                # Every row names every column: one statement serves the whole batch.
+                result = await conn.execute(
+                    stmt,
+                    [
+                        {
+                            "bio": None,
+                            "image": None,
+                            **_values(r),
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for r in rows
+                    ],
+                )
+                return [_user(m) for m in result.mappings()]
         except exc.IntegrityError:
-            raise await self._conflict(row, exclude_id=None) from None
+            raise await self._conflict(rows, exclude_id=None) from None
 
     async def update(self, user_id: int, row: UserRow) -> User:
         values = _values(row)
         values["updated_at"] = clock.now()
         try:
-            async with self._engine.begin() as conn:
+            async with self._begin() as conn:
                 result = await conn.execute(
                     update(users).where(users.c.id == user_id).values(values).returning(users)
                 )
                 found = result.mappings().one_or_none()
         except exc.IntegrityError:
-            raise await self._conflict(row, exclude_id=user_id) from None
+            raise await self._conflict([row], exclude_id=user_id) from None
         if found is None:
             raise NotFound("user")
         return _user(found)
@@ -57,12 +76,19 @@ class SqlUserStore(SqlStore):
         return found[0] if found else None
 
     async def follow(self, follower_id: int, followee_id: int) -> None:
-        async with self._engine.begin() as conn:
+        await self.follow_many([Follow(follower_id, followee_id)])
+
+    async def follow_many(self, pairs: Sequence[Follow]) -> None:
+        if not pairs:
+            return
+        async with self._begin() as conn:
             stmt = insert_ignoring_duplicates(follows, conn.dialect.name)
-            await conn.execute(stmt.values(follower_id=follower_id, followee_id=followee_id))
+            await conn.execute(
+                stmt, [{"follower_id": f.follower_id, "followee_id": f.followee_id} for f in pairs]
+            )
 
     async def unfollow(self, follower_id: int, followee_id: int) -> None:
-        async with self._engine.begin() as conn:
+        async with self._begin() as conn:
             await conn.execute(
                 delete(follows).where(
                     follows.c.follower_id == follower_id, follows.c.followee_id == followee_id
@@ -75,36 +101,35 @@ class SqlUserStore(SqlStore):
         stmt = select(follows.c.followee_id).where(
             follows.c.follower_id == follower_id, follows.c.followee_id.in_(candidate_ids)
         )
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             return set((await conn.execute(stmt)).scalars())
 
     async def followees(self, follower_id: int) -> list[int]:
         stmt = select(follows.c.followee_id).where(follows.c.follower_id == follower_id)
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             return list((await conn.execute(stmt)).scalars())
 
     async def _select(self, condition: Any) -> list[User]:
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             result = await conn.execute(select(users).where(condition))
             return [_user(m) for m in result.mappings()]
 
-    async def _conflict(self, row: UserRow, exclude_id: int | None) -> Conflict:
+    async def _conflict(self, rows: Sequence[UserRow], exclude_id: int | None) -> Conflict:
         """Which unique fields the failed write collided on, read after the fact so that the
-        answer is right on every dialect and under races."""
-        wanted = [
-            (name, column == value)
-            for name, column, value in (
-                ("username", users.c.username, row.username),
-                ("email", users.c.email, row.email),
-            )
-            if value is not MISSING
-        ]
-        stmt = select(users.c.username, users.c.email).where(or_(*(c for _, c in wanted)))
+        answer is right on every dialect and under races. (Rows of one batch that collide
+        only with each other name the username.)"""
+        wanted = {
+            name: {v for r in rows if (v := getattr(r, name)) is not MISSING}
+            for name in ("username", "email")
+        }
+        stmt = select(users.c.username, users.c.email).where(
+            or_(*(users.c[name].in_(values) for name, values in wanted.items() if values))
+        )
         if exclude_id is not None:
             stmt = stmt.where(users.c.id != exclude_id)
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             holders = (await conn.execute(stmt)).mappings().all()
-        taken = [n for n in ("username", "email") if any(h[n] == getattr(row, n) for h in holders)]
+        taken = [n for n, values in wanted.items() if any(h[n] in values for h in holders)]
         return Conflict.taken(*(taken or ["username"]))
 
 

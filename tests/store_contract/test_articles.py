@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -48,6 +49,17 @@ def edit(
         tags=tags,
         updated_at=article.created_at + timedelta(seconds=5),
     )
+
+
+async def walk(stores: Stores, query: ArticleQuery) -> list[Article]:
+    """Every page of `query`, two articles at a time, each after the last one of the page
+    before."""
+    walked: list[Article] = []
+    window = Window(limit=2)
+    while batch := await stores.articles.page(query, window):
+        walked.extend(batch)
+        window = Window(limit=2, after=batch[-1].position)
+    return walked
 
 
 async def test_create_returns_the_stored_article(stores: Stores) -> None:
@@ -197,12 +209,7 @@ async def test_page_windows(stores: Stores) -> None:
         after_two = Window(limit=2, after=article.position)
         assert await stores.articles.page(EVERYTHING, after_two) == order[i + 1 : i + 3], i
     # Walking page by page with `after` visits every article once, in order.
-    walked: list[Article] = []
-    window = Window(limit=2)
-    while batch := await stores.articles.page(EVERYTHING, window):
-        walked.extend(batch)
-        window = Window(limit=2, after=batch[-1].position)
-    assert walked == order
+    assert await walk(stores, EVERYTHING) == order
 
 
 async def test_page_after_a_position_in_another_time_zone(stores: Stores) -> None:
@@ -243,6 +250,22 @@ async def test_page_and_count_filters(stores: Stores) -> None:
         assert await stores.articles.page(query, ALL) == expected, query
         assert await stores.articles.count(query) == len(expected), query
         assert await stores.articles.page(query, Window(limit=1, offset=1)) == expected[1:2]
+
+
+async def test_tag_pages_keep_the_newest_first_order_through_edits(stores: Stores) -> None:
+    """A tag's list is ordered and paged like every other list, also after its articles were
+    edited: creation times, not ids or edit times, decide, and ties go by id."""
+    times = [50, 10, 50, 30, 50, 0, 30]  # out of id order, with ties
+    created = [await stores.articles.create(new(f"a{i}", at(t))) for i, t in enumerate(times)]
+    chosen = [  # tagged in an edit, long after they were created
+        await stores.articles.update(a.id, replace(edit(a, tags=("t",)), updated_at=at(1000)))
+        for a in (created[i] for i in (0, 2, 3, 4, 6))
+    ]
+    order = sorted(chosen, key=lambda a: (a.created_at, a.id), reverse=True)
+    tagged = ArticleQuery(tag="t")
+    assert await stores.articles.page(tagged, ALL) == order
+    assert await stores.articles.count(tagged) == len(order)
+    assert await walk(stores, tagged) == order
 
 
 async def test_count_of_an_empty_store_is_zero(stores: Stores) -> None:

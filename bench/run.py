@@ -1,0 +1,183 @@
+"""python -m bench.run [--sizes 1000,100000] [--connections 16] [--duration 10] [--warmup 2]
+
+For each size (a number of articles): a fresh PostgreSQL database on 127.0.0.1, seeded with
+`python -m seed --articles N --users N/10 --seed 1` and analyzed; ONE uvicorn worker serving
+it in production mode; then every page of bench/scenarios.py in turn, over REST and GraphQL,
+loaded by bench/load.py in its own process. Prints Markdown tables (for BENCHMARKS.md) and
+drops the databases. Takes about (warm-up + duration) x 10 per size, plus seeding."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx2
+
+from bench.report import Result, tables
+from bench.scenarios import COMMENTS_PAGE, Target, scenarios
+from seed.data import email_of
+from seed.words import TAGS
+from tests.postgres import dsn, fresh_databases, server_url
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "password123"
+# A tag of middling popularity (the sixth of fifty): on about one article in fourteen.
+TAG = TAGS[5]
+STARTUP_SECONDS = 30
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--sizes", default="1000,100000", help="articles per data set")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per page")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds per page")
+    parser.add_argument("--only", help="run only these pages, e.g. list,feed")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--server-root",
+        type=Path,
+        default=ROOT,
+        help="serve the app from this copy of the project (to compare with another version)",
+    )
+    args = parser.parse_args(argv)
+    results: list[Result] = []
+    seeding: dict[int, float] = {}
+    for size in (int(s) for s in args.sizes.split(",")):
+        with fresh_databases(1, prefix="conduit_bench") as [database]:
+            seeding[size] = seed(database, size)
+            with serving(database, args.server_root) as (url, server):
+                for scenario in scenarios(target(url)):
+                    if args.only and scenario.page not in args.only.split(","):
+                        continue
+                    measured = load(url, server, scenario.request, args)
+                    results.append(Result(size, scenario, measured))
+                    print(
+                        f"{size:>7} {scenario.page:<9} {scenario.api:<8} {measured}",
+                        file=sys.stderr,
+                    )
+    print(tables(results, seeding, args.connections))
+    if args.json:
+        args.json.write_text(json.dumps([r.as_json() for r in results], indent=1))
+    return 0
+
+
+def seed(database: str, articles: int) -> float:
+    """Seed `database` and analyze it (as autovacuum soon would); seconds the seeding took."""
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "seed", "--articles", str(articles)]
+    command += ["--users", str(max(articles // 10, 2)), "--seed", "1", "--password", PASSWORD]
+    env = {**os.environ, "CONDUIT_DATABASE_URL": server_url(database)}
+    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - started
+
+    async def analyze() -> None:
+        conn = await asyncpg.connect(dsn(database))
+        try:
+            await conn.execute("VACUUM ANALYZE")
+        finally:
+            await conn.close()
+
+    asyncio.run(analyze())
+    return elapsed
+
+
+@contextmanager
+def serving(database: str, root: Path) -> Iterator[tuple[str, int]]:
+    """One uvicorn worker in production mode on a free loopback port (its URL and process id);
+    its log in a temp file."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "CONDUIT_ENV": "production",
+        "CONDUIT_JWT_SECRET": secrets.token_urlsafe(48),
+        "CONDUIT_DATABASE_URL": server_url(database),
+    }
+    command = [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--no-access-log"]
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=log)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_until_ready(url, server)
+            yield url, server.pid
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with status {server.returncode}")
+        try:
+            if httpx2.get(f"{url}/ready", timeout=2).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server was not ready within {STARTUP_SECONDS} s")
+
+
+def target(url: str) -> Target:
+    """Sign in as the first seeded user; pick, among the 100 newest articles, the one with the
+    most comments that one GraphQL page still holds whole."""
+    with httpx2.Client(base_url=url, timeout=30) as http:
+        login = {"user": {"email": email_of(1), "password": PASSWORD}}
+        token = http.post("/api/users/login", json=login).raise_for_status().json()["user"]["token"]
+        query = "{ articles(first: 100) { nodes { slug comments(first: 1) { totalCount } } } }"
+        nodes = http.post("/graphql", json={"query": query}).json()["data"]["articles"]["nodes"]
+    counts = {n["slug"]: n["comments"]["totalCount"] for n in nodes}
+    slug = max((s for s, c in counts.items() if c <= COMMENTS_PAGE), key=lambda s: counts[s])
+    return Target(token=token, tag=TAG, slug=slug)
+
+
+def load(
+    url: str, server: int, request: dict[str, Any], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Warm up, then measure: the load generator's summary, with the server's CPU time per
+    request (what a request costs, however busy the rest of the machine is) and the machine's
+    load average (how busy it was)."""
+    _generate(url, request, args.connections, args.warmup)
+    before, cpu_before = os.getloadavg()[0], _cpu_seconds(server)
+    measured = _generate(url, request, args.connections, args.duration)
+    cpu = _cpu_seconds(server) - cpu_before
+    measured["server_cpu_ms"] = round(cpu * 1000 / max(measured["requests"], 1), 2)
+    measured["load_average"] = round(max(before, os.getloadavg()[0]), 1)
+    return measured
+
+
+def _generate(
+    url: str, request: dict[str, Any], connections: int, seconds: float
+) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.load", "--url", url, "--request", json.dumps(request)]
+    command += ["--connections", str(connections), "--warmup", "0", "--duration", str(seconds)]
+    done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+    measured: dict[str, Any] = json.loads(done.stdout)
+    return measured
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,117 @@
+"""Log lines: plain text for people while developing, one JSON object per line for log
+collectors in production; each carries the id of the request it was written for, and no
+configured secret ever appears in one."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import TextIO
+
+from sqlalchemy.engine import make_url
+
+from config import LogFormat, Settings
+from models.clock import isoformat_ms
+
+# Set by the request middleware, so that any line written while serving a request names it.
+current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
+# What a record may carry besides its message (through `extra=`), in the order JSON shows it.
+CONTEXT_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "round_trips")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+REDACTED = "[redacted]"
+# Shorter values are too likely to occur inside ordinary words to be masked in every line.
+MIN_REDACTED_LENGTH = 8
+
+
+def configure(settings: Settings, stream: TextIO = sys.stderr) -> None:
+    """One handler on the root logger in the configured format, unless the host (a test runner,
+    an embedding application) configured logging already. Uvicorn's own lines go through it
+    too, so a production process writes nothing but JSON; uvicorn's access log is switched off
+    because `conduit.access` replaces it (and it would write query strings)."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    root.addHandler(handler(settings, stream))
+    root.setLevel(settings.log_level)
+    uvicorn = logging.getLogger("uvicorn")
+    uvicorn.handlers.clear()
+    uvicorn.propagate = True
+    # Uvicorn sets these from its --log-level; CONDUIT_LOG_LEVEL is the one knob for all lines.
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+def handler(settings: Settings, stream: TextIO) -> logging.Handler:
+    """Writes to `stream` in the configured format, with request ids and without secrets."""
+    written = logging.StreamHandler(stream)
+    secrets = secrets_of(settings)
+    json_lines = settings.log_format is LogFormat.JSON
+    written.setFormatter(JsonFormatter(secrets) if json_lines else TextFormatter(secrets))
+    written.addFilter(_with_request_id)
+    return written
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """The configured values no log line may show: the JWT secret and database passwords."""
+    passwords = [make_url(url).password for url in settings.domain_urls().values()]
+    return [settings.jwt_secret, *(p for p in passwords if p)]
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__(TEXT_FORMAT)
+        self._secrets = _maskable(secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _redact(super().format(record), self._secrets)
+
+
+class JsonFormatter(logging.Formatter):
+    """time (UTC, milliseconds), level, logger, message, then whichever CONTEXT_FIELDS the
+    record has, then the exception's traceback if any."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = _maskable(secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": isoformat_ms(datetime.fromtimestamp(record.created, UTC)),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update({k: getattr(record, k) for k in CONTEXT_FIELDS if hasattr(record, k)})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        # Redacted field by field: in the encoded line a secret may appear escaped.
+        redacted = {
+            k: _redact(v, self._secrets) if isinstance(v, str) else v for k, v in entry.items()
+        }
+        return json.dumps(redacted, default=str)
+
+
+def _with_request_id(record: logging.LogRecord) -> bool:
+    if not hasattr(record, "request_id"):
+        record.request_id = current_request_id.get()
+    return True
+
+
+def _maskable(secrets: Iterable[str]) -> tuple[str, ...]:
+    # Longest first, so a secret containing another is masked whole.
+    return tuple(
+        sorted({s for s in secrets if len(s) >= MIN_REDACTED_LENGTH}, key=len, reverse=True)
+    )
+
+
+def _redact(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text

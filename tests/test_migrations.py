@@ -1,0 +1,290 @@
+"""Schema migrations, per domain: they build exactly the tables of stores/sql/tables.py, on SQLite
+and PostgreSQL, with each domain in a database of its own or all four in one; they run again
+harmlessly, and down to nothing and up again; a development start applies them, a production
+start refuses a database they have not reached; and `python -m stores.sql.migrate` applies
+them to the configured databases."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import subprocess
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, inspect, text
+from starlette.testclient import TestClient
+
+from app import create_app
+from config import DOMAINS, Environment, Settings
+from models.articles import ArticleQuery
+from models.pages import Window
+from stores.factory import OpenStores
+from stores.sql import versioning
+from stores.sql.backend import SqlBackend
+from stores.sql.tables import METADATA_BY_DOMAIN
+from tests import postgres
+from tests.conftest import TEST_BACKENDS, run_python, settings_for, sqlite_urls
+
+LAYOUTS = [
+    layout
+    for layout in ("sqlite", "sqlite-one-file", "postgresql", "postgresql-one-database")
+    if layout.partition("-")[0] in TEST_BACKENDS
+]
+PRODUCTION_SECRET = "a-production-secret-that-is-long-enough"
+T = TypeVar("T")
+
+
+@pytest.fixture(params=LAYOUTS)
+def empty_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Databases with nothing in them, by domain: each domain in one of its own, or all in one."""
+    layout: str = request.param
+    if layout == "sqlite":
+        yield sqlite_urls(tmp_path)
+        return
+    if layout == "sqlite-one-file":
+        yield dict.fromkeys(DOMAINS, f"sqlite+aiosqlite:///{tmp_path}/conduit.db")
+        return
+    sets: postgres.DatabaseSets = request.getfixturevalue("postgres")
+    lent = sets.borrow()
+    asyncio.run(_wipe(lent))
+    urls = lent.urls()
+    try:
+        yield urls if layout == "postgresql" else dict.fromkeys(DOMAINS, urls["users"])
+    finally:
+        asyncio.run(_wipe(lent))
+        _run(urls, lambda backend: backend.prepare_schema(migrate=True))
+        sets.give_back(lent)  # migrated and empty, as it was lent
+
+
+async def _wipe(lent: postgres.DatabaseSet) -> None:
+    for name in lent.names.values():
+        await postgres.wipe(name)
+
+
+def _run(urls: dict[str, str], work: Callable[[SqlBackend], Awaitable[T]]) -> T:
+    """`work(backend)` on a SqlBackend of `urls`, closed afterwards."""
+
+    async def run() -> T:
+        backend = SqlBackend(urls)
+        try:
+            return await work(backend)
+        finally:
+            await backend.close()
+
+    return asyncio.run(run())
+
+
+def upgrade(urls: dict[str, str], revision: str = "head") -> None:
+    """Migrate each domain of `urls` (every domain, or a few) to `revision`."""
+
+    async def each(backend: SqlBackend) -> None:
+        for domain in urls:
+            await versioning.upgrade(backend.engine(domain), domain, revision)
+
+    _run(urls, each)
+
+
+def downgrade(urls: dict[str, str], revision: str) -> None:
+    async def each(backend: SqlBackend) -> None:
+        for domain in urls:
+            await versioning.downgrade(backend.engine(domain), domain, revision)
+
+    _run(urls, each)
+
+
+def where(urls: dict[str, str]) -> dict[str, versioning.Versions]:
+    async def each(backend: SqlBackend) -> dict[str, versioning.Versions]:
+        return {d: await versioning.versions(backend.engine(d), d) for d in DOMAINS}
+
+    return _run(urls, each)
+
+
+def differences(urls: dict[str, str]) -> dict[str, list[Any]]:
+    """What autogenerate would still change to reach tables.py, by domain: none, if the
+    migrations built exactly its tables, columns, types, nullability, keys and indexes."""
+
+    def compare(conn: Connection, domain: str) -> list[Any]:
+        context = MigrationContext.configure(
+            conn, opts={"include_name": versioning.own_tables(domain)}
+        )
+        return list(compare_metadata(context, METADATA_BY_DOMAIN[domain]))
+
+    async def each(backend: SqlBackend) -> dict[str, list[Any]]:
+        found = {}
+        for domain in DOMAINS:
+            async with backend.engine(domain).connect() as conn:
+                found[domain] = await conn.run_sync(compare, domain)
+        return {domain: changes for domain, changes in found.items() if changes}
+
+    return _run(urls, each)
+
+
+def tables(urls: dict[str, str]) -> set[str]:
+    """Every table in the databases, version tables included."""
+
+    async def each(backend: SqlBackend) -> set[str]:
+        names: set[str] = set()
+        for domain in DOMAINS:
+            async with backend.engine(domain).connect() as conn:
+                names |= set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+        return names
+
+    return _run(urls, each)
+
+
+ALL_TABLES = {t for metadata in METADATA_BY_DOMAIN.values() for t in metadata.tables}
+VERSION_TABLES = {versioning.version_table(d) for d in DOMAINS}
+
+
+def test_migrations_build_exactly_the_tables_of_the_code(empty_urls: dict[str, str]) -> None:
+    upgrade(empty_urls)
+    assert differences(empty_urls) == {}
+    assert tables(empty_urls) == ALL_TABLES | VERSION_TABLES
+    assert all(found.at_head for found in where(empty_urls).values())
+
+
+def test_upgrading_again_changes_nothing(empty_urls: dict[str, str]) -> None:
+    upgrade(empty_urls)
+    before = where(empty_urls)
+    upgrade(empty_urls)
+    assert where(empty_urls) == before
+    assert differences(empty_urls) == {}
+
+
+def test_down_to_nothing_and_up_again(empty_urls: dict[str, str]) -> None:
+    upgrade(empty_urls)
+    downgrade(empty_urls, "base")
+    assert tables(empty_urls) == VERSION_TABLES  # Alembic keeps its (now empty) version tables
+    assert all(found.found == () for found in where(empty_urls).values())
+    upgrade(empty_urls)
+    assert differences(empty_urls) == {}
+
+
+def test_the_tag_order_migration_keeps_every_listable_tag(empty_urls: dict[str, str]) -> None:
+    """articles_0002 copies each article's creation time into its tags (the order of a tag's
+    page), and drops tags whose article is gone (they could never be listed)."""
+    upgrade(empty_urls)
+    articles_only = {"articles": empty_urls["articles"]}
+    downgrade(articles_only, "articles_0001")
+    # Ids in the opposite order of creation times, so a page ordered by anything but the copied
+    # times comes out wrong.
+    rows = ((1, "newer", datetime(2026, 2, 1)), (2, "older", datetime(2026, 1, 1)))
+
+    async def fill(backend: SqlBackend) -> None:
+        async with backend.engine("articles").begin() as conn:
+            for number, slug, created in rows:
+                await conn.execute(
+                    text(
+                        "INSERT INTO articles (id, slug, title, description, body, author_id,"
+                        " created_at, updated_at) VALUES (:id, :slug, 't', 'd', 'b', 7, :at, :at)"
+                    ),
+                    {"id": number, "slug": slug, "at": created},
+                )
+            await conn.execute(
+                text(
+                    "INSERT INTO article_tags (article_id, tag)"
+                    " VALUES (1, 'x'), (2, 'x'), (2, 'y'), (99, 'x'), (99, 'gone')"
+                )
+            )
+
+    _run(articles_only, fill)
+    upgrade(articles_only)
+
+    async def read() -> tuple[list[str], int, list[str]]:
+        open_stores = OpenStores(empty_urls)
+        articles = open_stores.stores.articles
+        try:
+            page = await articles.page(ArticleQuery(tag="x"), Window(limit=10))
+            count = await articles.count(ArticleQuery(tag="x"))
+            return [a.slug for a in page], count, await articles.all_tags()
+        finally:
+            await open_stores.close()
+
+    assert asyncio.run(read()) == (["newer", "older"], 2, ["x", "y"])
+
+
+def test_a_development_start_migrates_empty_databases(empty_urls: dict[str, str]) -> None:
+    settings = settings_for(empty_urls, "sqlite+aiosqlite:///:memory:")
+    assert settings.environment is Environment.DEVELOPMENT
+    with TestClient(create_app(settings)) as http:
+        response = http.post(
+            "/api/users",
+            json={"user": {"username": "jake", "email": "jake@example.com", "password": "x" * 8}},
+        )
+        assert response.status_code == 201, response.text
+    assert all(found.at_head for found in where(empty_urls).values())
+
+
+def production(urls: dict[str, str]) -> Settings:
+    return dataclasses.replace(
+        settings_for(urls, "sqlite+aiosqlite:///:memory:"),
+        environment=Environment.PRODUCTION,
+        jwt_secret=PRODUCTION_SECRET,
+    )
+
+
+def test_production_refuses_to_start_on_unmigrated_databases(empty_urls: dict[str, str]) -> None:
+    with (
+        pytest.raises(versioning.SchemaNotCurrent) as refused,
+        TestClient(create_app(production(empty_urls))),
+    ):
+        pass
+    message = str(refused.value)
+    assert "the users database is unmigrated (the latest is users_0001)" in message
+    assert "`python -m stores.sql.migrate upgrade`" in message
+    assert tables(empty_urls) == set()  # it checked, and changed nothing
+
+
+def test_production_refuses_a_database_one_migration_behind(empty_urls: dict[str, str]) -> None:
+    upgrade(empty_urls)
+    downgrade({"articles": empty_urls["articles"]}, "articles_0001")
+    with (
+        pytest.raises(versioning.SchemaNotCurrent) as refused,
+        TestClient(create_app(production(empty_urls))),
+    ):
+        pass
+    assert str(refused.value).startswith(
+        "the articles database is at articles_0001 (the latest is articles_0002): "
+    )
+    upgrade(empty_urls)
+    with TestClient(create_app(production(empty_urls))) as http:
+        assert http.get("/ready").status_code == 200
+
+
+def migrate_command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return run_python("-m", "stores.sql.migrate", *args, env=env)
+
+
+# Each command starts a Python process: two layouts cover both ways of naming the databases.
+@pytest.mark.parametrize(
+    "empty_urls",
+    [layout for layout in ("sqlite-one-file", "postgresql") if layout in LAYOUTS],
+    indirect=True,
+)
+def test_the_migrate_command_applies_one_domain_or_all(empty_urls: dict[str, str]) -> None:
+    # The variables the server reads: one URL for all, or one per domain.
+    shared = len(set(empty_urls.values())) == 1
+    env = (
+        {"CONDUIT_DATABASE_URL": empty_urls["users"]}
+        if shared
+        else {f"CONDUIT_{d.upper()}_URL": url for d, url in empty_urls.items()}
+    )
+    one = migrate_command(env, "upgrade", "--domain", "articles")
+    assert one.returncode == 0, one.stderr
+    assert one.stdout == "articles: at articles_0002 (the latest)\n"
+    assert "Running upgrade articles_0001 -> articles_0002" in one.stderr
+
+    behind = migrate_command(env, "current")
+    assert behind.returncode == 1
+    assert "users: unmigrated (the latest is users_0001)\n" in behind.stdout
+
+    every = migrate_command(env, "upgrade")
+    assert every.returncode == 0, every.stderr
+    assert every.stdout.count("(the latest)") == len(DOMAINS)
+    assert differences(empty_urls) == {}
