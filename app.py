@@ -20,7 +20,9 @@ from starlette.routing import Mount, Route
 import logs
 from auth.tokens import TokenService
 from config import ConfigError, Settings
-from events import InProcessBus
+from events import EventBus
+from events.eventbridge import EventBridgeBus
+from events.in_process import InProcessBus
 from middleware import (
     REQUEST_ID_HEADER,
     ROUND_TRIPS_HEADER,
@@ -34,6 +36,7 @@ from rest.routes import routes as rest_routes
 from schema import build_schema
 from schema.view import GraphQLView
 from stores.factory import OpenStores
+from stores.protocols import Stores
 
 logger = logging.getLogger("conduit")
 READY_TIMEOUT_SECONDS = 2.0
@@ -42,7 +45,7 @@ READY_TIMEOUT_SECONDS = 2.0
 def create_app(settings: Settings) -> Starlette:
     open_stores = OpenStores(settings.domain_urls(), settings.db_pool)
     stores = open_stores.stores
-    bus = InProcessBus(cascades.handlers(stores))
+    bus = _event_bus(settings, stores)
     tokens = TokenService(settings.jwt_secret, settings.jwt_ttl_seconds)
 
     def context_for(request: Request) -> Context:
@@ -99,16 +102,25 @@ def create_app(settings: Settings) -> Starlette:
     )
 
 
+def _event_bus(settings: Settings, stores: Stores) -> EventBus:
+    if settings.event_bus is None:
+        return InProcessBus(cascades.handlers(stores))
+    # The consumers' handlers run elsewhere: in the SQS-triggered Lambdas (aws_lambda.consumer).
+    return EventBridgeBus(settings.event_bus.bus_name)
+
+
 def _announce(settings: Settings) -> None:
     urls = settings.domain_urls()
     for domain, url in urls.items():
         logger.info("%s store: %s", domain, _without_password(url))
-    if any(not url.startswith("sqlite") for url in urls.values()):
+    if any(url.startswith("postgresql") for url in urls.values()):
         logger.info(
             "database pool: %d connections (+%d under load) per database in this process",
             settings.db_pool.size,
             settings.db_pool.max_overflow,
         )
+    bus = settings.event_bus
+    logger.info("event bus: %s", "in-process" if bus is None else f"EventBridge {bus.bus_name}")
     if settings.uses_development_secret:
         logger.warning(
             "development mode: tokens are signed with the built-in development secret; "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -21,6 +22,10 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # 16 concurrent requests: one new connection per 7 requests, and 10 to 20 % more CPU each).
 DEFAULT_DB_POOL_SIZE = 10
 DEFAULT_DB_MAX_OVERFLOW = 0
+IN_PROCESS_BUS = "in-process"
+EVENTBRIDGE_SCHEME = "eventbridge://"
+# EventBridge's own rule for event bus names.
+_EVENT_BUS_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,256}$")
 
 
 class ConfigError(ValueError):
@@ -47,6 +52,13 @@ class PoolSize:
 
 
 @dataclass(frozen=True)
+class EventBridgeTarget:
+    """Publish domain events to this EventBridge bus instead of handling them in process."""
+
+    bus_name: str
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: Environment = Environment.DEVELOPMENT
     # One database URL per domain (database-per-service); see `domain_urls`.
@@ -59,6 +71,7 @@ class Settings:
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.TEXT
     db_pool: PoolSize = field(default_factory=PoolSize)
+    event_bus: EventBridgeTarget | None = None  # None: the in-process bus
 
     @property
     def is_production(self) -> bool:
@@ -72,7 +85,11 @@ class Settings:
         return {d: self.domain_url_overrides.get(d, self.database_url) for d in DOMAINS}
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, signs_tokens: bool = True
+    ) -> Settings:
+        """`signs_tokens=False` is for processes that never sign or check a token (an event
+        consumer): production's demand for a real JWT secret protects nothing there."""
         source = os.environ if env is None else env
 
         def get(name: str) -> str | None:
@@ -86,7 +103,7 @@ class Settings:
             raise ConfigError(f"CONDUIT_ENV={raw_environment!r}: use one of {allowed}") from None
 
         secret = get("JWT_SECRET")
-        if environment is Environment.PRODUCTION:
+        if environment is Environment.PRODUCTION and signs_tokens:
             if secret is None:
                 raise ConfigError(
                     "CONDUIT_JWT_SECRET is not set: production mode refuses to start without "
@@ -117,6 +134,7 @@ class Settings:
                     get("DB_MAX_OVERFLOW"), "DB_MAX_OVERFLOW", DEFAULT_DB_MAX_OVERFLOW, minimum=0
                 ),
             ),
+            event_bus=_event_bus(get("EVENT_BUS")),
         )
 
 
@@ -130,6 +148,18 @@ def _whole_number(raw: str | None, name: str, default: int, minimum: int = 1) ->
         )
         raise ConfigError(f"CONDUIT_{name}={raw!r}: expected {expected}")
     return int(raw)
+
+
+def _event_bus(raw: str | None) -> EventBridgeTarget | None:
+    if raw is None or raw.lower() == IN_PROCESS_BUS:
+        return None
+    name = raw.removeprefix(EVENTBRIDGE_SCHEME)
+    if name == raw or not _EVENT_BUS_NAME.match(name):
+        raise ConfigError(
+            f"CONDUIT_EVENT_BUS={raw!r}: use {IN_PROCESS_BUS} or {EVENTBRIDGE_SCHEME}BUS_NAME, "
+            "where BUS_NAME is 1 to 256 letters, digits, '.', '-', '_' or '/'"
+        )
+    return EventBridgeTarget(name)
 
 
 def _log_level(raw: str | None) -> str:

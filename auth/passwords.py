@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()  # argon2-cffi's defaults are Argon2id, RFC 9106 low-memory profile
-# Verified against when the user does not exist, so that a wrong email costs as long as a
-# wrong password and response times do not reveal which emails are registered.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so that a wrong email costs as long as a
+    wrong password and response times do not reveal which emails are registered. Made on first
+    use, not at import: a Lambda cold start should not pay for it."""
+    return _hasher.hash("not-a-real-password")
 
 
 async def hash_password(password: str) -> str:
@@ -20,7 +26,7 @@ async def hash_password(password: str) -> str:
 async def verify_password(password_hash: str | None, password: str) -> bool:
     def verify() -> bool:
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+            return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
         except (VerificationError, InvalidHashError):
             return False
 

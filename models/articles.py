@@ -40,6 +40,14 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleRecord:
+    """An article with its sorted tags: the articles domain's unit of copying between backends."""
+
+    article: Article
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleDraft:
     """A validated new article, before it has an id and a slug."""
 

@@ -68,6 +68,14 @@ class Follow:
     followee_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A user with whom they follow: the users domain's unit of copying between backends."""
+
+    user: User
+    followee_ids: tuple[int, ...]
+
+
 def is_plausible_username(username: str) -> bool:
     """A cheap check before any lookup, so junk from a URL never reaches a store."""
     return len(username) <= MAX_USERNAME and bool(USERNAME_PATTERN.match(username))

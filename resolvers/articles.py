@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from events import ArticleDeleted
+from events import ArticleCreated, ArticleDeleted, ArticleUpdated
 from models import articles as rules
 from models import clock
 from models.articles import Article, ArticleEdit, ArticleQuery, NewArticle
@@ -97,6 +97,7 @@ async def create(
 
     created = await _with_unique_slug(rules.slugify(draft.title), write)
     ctx.loaders.tags.prime(created.id, list(draft.tags))
+    await ctx.events.publish(ArticleCreated(created.id, author.id))
     return created
 
 
@@ -132,6 +133,7 @@ async def update(
     updated = await (write(current.slug) if keeps_slug else _with_unique_slug(plain_slug, write))
     if changes.tags is not MISSING:
         ctx.loaders.tags.clear(current.id).prime(current.id, list(changes.tags))
+    await ctx.events.publish(ArticleUpdated(current.id))
     return updated
 
 

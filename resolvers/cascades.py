@@ -1,18 +1,29 @@
-"""What other domains do when an event arrives: the one list of event handlers."""
+"""What other domains do when an event arrives: the one list of event handlers, per consumer
+domain. Which events each consumer receives is declared in events/subscriptions.py; a handler
+must be idempotent, because every bus may deliver an event more than once."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from events import ArticleDeleted
+from events.handlers import Handlers
+from stores.protocols import CommentStore, LikeStore, Stores
 
-from events import ArticleDeleted, DomainEvent, Handler
-from stores.protocols import Stores
+
+def handlers(stores: Stores) -> dict[str, Handlers]:
+    """Every consumer's handlers, for a process that has every domain's store."""
+    return {"comments": comments_consumer(stores.comments), "likes": likes_consumer(stores.likes)}
 
 
-def handlers(stores: Stores) -> Mapping[type[DomainEvent], Sequence[Handler]]:
-    async def forget_comments(event: DomainEvent) -> None:
-        await stores.comments.forget_article(event.article_id)
+# forget_article removes whatever is left of the article's data: nothing the second time.
+def comments_consumer(comments: CommentStore) -> Handlers:
+    async def forget_comments(event: ArticleDeleted) -> None:
+        await comments.forget_article(event.article_id)
 
-    async def forget_likes(event: DomainEvent) -> None:
-        await stores.likes.forget_article(event.article_id)
+    return Handlers().on(ArticleDeleted, forget_comments)
 
-    return {ArticleDeleted: [forget_comments, forget_likes]}
+
+def likes_consumer(likes: LikeStore) -> Handlers:
+    async def forget_likes(event: ArticleDeleted) -> None:
+        await likes.forget_article(event.article_id)
+
+    return Handlers().on(ArticleDeleted, forget_likes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from events import CommentDeleted, Commented
 from models import clock
 from models import comments as rules
 from models.comments import Comment, NewComment
@@ -43,9 +44,11 @@ async def add(ctx: Context, slug: str, body: object) -> Comment:
     author = await current_user(ctx)
     target = await articles.article(ctx, slug)
     text = rules.validate_body(body)
-    return await ctx.stores.comments.add(
+    added = await ctx.stores.comments.add(
         NewComment(article_id=target.id, author_id=author.id, body=text, created_at=clock.now())
     )
+    await ctx.events.publish(Commented(added.id, target.id, author.id))
+    return added
 
 
 async def delete(ctx: Context, comment_id: object, slug: str | None = None) -> Comment:
@@ -59,4 +62,5 @@ async def delete(ctx: Context, comment_id: object, slug: str | None = None) -> C
     if found.author_id != viewer.id:
         raise Forbidden("comment")
     await ctx.stores.comments.delete(found.id)
+    await ctx.events.publish(CommentDeleted(found.id, found.article_id))
     return found

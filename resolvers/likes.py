@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from events import Liked, Unliked
 from models.articles import Article
 from resolvers import articles
 from resolvers.context import Context
@@ -22,4 +23,5 @@ async def _set_like(ctx: Context, slug: str, *, liked: bool) -> Article:
     write = ctx.stores.likes.like if liked else ctx.stores.likes.unlike
     await write(viewer.id, target.id)
     ctx.loaders.likes.clear(target.id)
+    await ctx.events.publish((Liked if liked else Unliked)(viewer.id, target.id))
     return target

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from events import Followed, Unfollowed
 from models.errors import Invalid, NotFound
 from models.users import User, is_plausible_username
 from resolvers.context import Context
@@ -35,6 +36,7 @@ async def follow(ctx: Context, username: str) -> Profile:
     if user.id == viewer.id:
         raise Invalid({"username": ["cannot follow yourself"]})
     await ctx.stores.users.follow(viewer.id, user.id)
+    await ctx.events.publish(Followed(viewer.id, user.id))
     return Profile(user, following=True)
 
 
@@ -42,4 +44,5 @@ async def unfollow(ctx: Context, username: str) -> Profile:
     viewer = await current_user(ctx)
     user = await find_user(ctx, username)
     await ctx.stores.users.unfollow(viewer.id, user.id)
+    await ctx.events.publish(Unfollowed(viewer.id, user.id))
     return Profile(user, following=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auth.passwords import hash_password, verify_password
+from events import UserUpdated
 from models import users as rules
 from models.errors import Unauthenticated
 from models.users import User, UserRow
@@ -86,5 +87,6 @@ async def update_settings(
     )
     updated = await ctx.stores.users.update(user.id, row)
     ctx.loaders.user_by_id.clear(user.id).prime(user.id, updated)
+    await ctx.events.publish(UserUpdated(user.id))
     assert ctx.token is not None
     return SignedIn(updated, ctx.token)

@@ -1,7 +1,13 @@
 """The store interfaces. Every method is one round trip, takes whole batches where a page needs
 many items, and needs no join or scan, so a key-value backend can implement each one directly.
-The `*_many` writes load data in bulk (seeding, copying a domain to another backend): each
-writes its whole batch in one transaction, in a few round trips whatever its size."""
+The `*_many` writes load data in bulk (seeding): each writes its whole batch in one
+transaction, in a few round trips whatever its size.
+
+`dump` and `restore` copy a domain from one backend to another (the strangler step): `dump`
+reads the domain's records in key order, a batch after a key; `restore` writes records exactly
+as given, ids and timestamps included, replacing what is there under their keys, so that
+restoring a batch twice (a copy resumed after an interruption) leaves the same state as once,
+counts and uniqueness claims included; ids handed out afterwards exceed every restored one."""
 
 from __future__ import annotations
 
@@ -9,11 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from models.articles import Article, ArticleEdit, ArticleQuery, NewArticle
+from models.articles import Article, ArticleEdit, ArticleQuery, ArticleRecord, NewArticle
 from models.comments import Comment, NewComment
 from models.likes import Like, LikeStats
 from models.pages import Window
-from models.users import Follow, User, UserRow
+from models.users import Follow, User, UserRecord, UserRow
 
 
 class Store(Protocol):
@@ -51,6 +57,12 @@ class UserStore(Store, Protocol):
 
     async def followees(self, follower_id: int) -> list[int]: ...
 
+    async def dump(self, after: int | None, limit: int) -> list[UserRecord]:
+        """Users with ids above `after`, by id."""
+
+    async def restore(self, records: Sequence[UserRecord]) -> None:
+        """Each user exactly as given, following exactly the given followees."""
+
 
 class ArticleStore(Store, Protocol):
     async def create(self, new: NewArticle) -> Article:
@@ -77,6 +89,12 @@ class ArticleStore(Store, Protocol):
     async def all_tags(self) -> list[str]:
         """Every tag in use, sorted."""
 
+    async def dump(self, after: int | None, limit: int) -> list[ArticleRecord]:
+        """Articles with ids above `after`, by id."""
+
+    async def restore(self, records: Sequence[ArticleRecord]) -> None:
+        """Each article exactly as given, with exactly the given tags."""
+
 
 class LikeStore(Store, Protocol):
     async def like(self, user_id: int, article_id: int) -> None:
@@ -98,6 +116,11 @@ class LikeStore(Store, Protocol):
     async def forget_article(self, article_id: int) -> None:
         """Remove every like of the article (it was deleted)."""
 
+    async def dump(self, after: Like | None, limit: int) -> list[Like]:
+        """Likes after `after` in (article_id, user_id) order."""
+
+    async def restore(self, records: Sequence[Like]) -> None: ...
+
 
 class CommentStore(Store, Protocol):
     async def add(self, new: NewComment) -> Comment: ...
@@ -116,6 +139,11 @@ class CommentStore(Store, Protocol):
 
     async def forget_article(self, article_id: int) -> None:
         """Remove every comment of the article (it was deleted)."""
+
+    async def dump(self, after: int | None, limit: int) -> list[Comment]:
+        """Comments with ids above `after`, by id."""
+
+    async def restore(self, records: Sequence[Comment]) -> None: ...
 
 
 @dataclass(frozen=True)

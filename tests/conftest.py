@@ -1,9 +1,10 @@
 """Shared fixtures: an app on empty, migrated databases, one per domain as in production (so a
 cross-domain join cannot pass unnoticed), and small clients for REST and GraphQL.
 
-Every API test runs once per backend in CONDUIT_TEST_BACKENDS (default "sqlite,postgresql"; the
-test ids name it). PostgreSQL databases come from the machine's server (see tests/postgres.py):
-a run that needs it and cannot reach it fails, it never skips silently."""
+Every API test runs once per backend in CONDUIT_TEST_BACKENDS (default
+"sqlite,postgresql,dynamodb"; the test ids name it). PostgreSQL databases come from the
+machine's server (see tests/postgres.py): a run that needs it and cannot reach it fails, it
+never skips silently. DynamoDB tables live in a moto server the run starts (tests/aws.py)."""
 
 from __future__ import annotations
 
@@ -28,10 +29,11 @@ from starlette.testclient import TestClient
 from app import create_app
 from config import DOMAINS, Settings
 from stores.sql.backend import SqlBackend
+from tests import aws
 from tests import postgres as postgres_server
 
 PROJECT = Path(__file__).resolve().parents[1]
-BACKENDS = ("sqlite", "postgresql")
+BACKENDS = ("sqlite", "postgresql", "dynamodb")
 _names = count(1)
 
 
@@ -191,10 +193,32 @@ def postgres() -> Iterator[postgres_server.DatabaseSets]:
     sets.close()
 
 
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    """A moto server for the run, which every AWS client of this process (and of the servers
+    it starts) reaches through the standard AWS settings."""
+    with aws.moto_server() as endpoint:
+        settings = {**aws.FAKE_AWS, "AWS_ENDPOINT_URL": endpoint}
+        saved = {name: os.environ.get(name) for name in settings}
+        os.environ.update(settings)
+        try:
+            yield endpoint
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
 @contextmanager
 def _databases(backend: str, directory: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
     if backend == "sqlite":
         yield separate_sqlite_files(directory)
+        return
+    if backend == "dynamodb":
+        request.getfixturevalue("aws_endpoint")
+        yield settings_for(aws.fresh_table_urls(), f"sqlite+aiosqlite:///{directory}/unused.db")
         return
     sets: postgres_server.DatabaseSets = request.getfixturevalue("postgres")
     lent = sets.borrow()

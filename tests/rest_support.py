@@ -29,7 +29,7 @@ BAD_AUTHORIZATION = {
     "other secret": "Token " + TokenService("another-secret-" * 4, 3600).issue(1),
     "expired": "Token " + TokenService(DEVELOPMENT_JWT_SECRET, -60).issue(1),
     "expired bearer": "Bearer " + TokenService(DEVELOPMENT_JWT_SECRET, -60).issue(1),
-    "alg none": "Token " + jwt.encode({"sub": "1", "iat": 0, "exp": 2**40}, None, algorithm="none"),
+    "alg none": "Token " + jwt.encode({"sub": "1", "iat": 0, "exp": 2**40}, "", algorithm="none"),
     "unknown user": "Token " + TokenService(DEVELOPMENT_JWT_SECRET, 3600).issue(987654),
 }
 

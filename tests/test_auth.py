@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import jwt
 import pytest
 from argon2 import PasswordHasher
@@ -32,7 +33,7 @@ VIEWER = "{ viewer { username email } }"
 SECRET = DEVELOPMENT_JWT_SECRET
 
 
-def sign(claims: dict[str, Any], key: str | None = SECRET, algorithm: str = "HS256") -> str:
+def sign(claims: dict[str, Any], key: str = SECRET, algorithm: str = "HS256") -> str:
     with warnings.catch_warnings():
         # HS384/HS512 want longer keys than the development secret; irrelevant here.
         warnings.simplefilter("ignore", jwt.warnings.InsecureKeyLengthWarning)
@@ -99,8 +100,8 @@ def alice(shared_api: Api) -> int:
 # Each builds an Authorization header from alice's id; each must be refused.
 BAD_HEADERS: dict[str, Callable[[int], str]] = {
     "another secret": lambda uid: "Token " + sign(claims_for(uid), key="another-secret-" * 4),
-    "alg none": lambda uid: "Token " + sign(claims_for(uid), key=None, algorithm="none"),
-    "alg none, Bearer": lambda uid: "Bearer " + sign(claims_for(uid), key=None, algorithm="none"),
+    "alg none": lambda uid: "Token " + sign(claims_for(uid), key="", algorithm="none"),
+    "alg none, Bearer": lambda uid: "Bearer " + sign(claims_for(uid), key="", algorithm="none"),
     "HS512": lambda uid: "Token " + sign(claims_for(uid), algorithm="HS512"),
     "HS384": lambda uid: "Token " + sign(claims_for(uid), algorithm="HS384"),
     "expired": lambda uid: (
@@ -203,10 +204,19 @@ def stored_user(settings: Settings, username: str) -> User:
 
 
 def everything_stored(settings: Settings, backend: str, directory: Path) -> bytes:
-    """Every byte SQLite's files hold (main files and write-ahead logs alike), or on PostgreSQL
-    every row of every table."""
+    """Every byte SQLite's files hold (main files and write-ahead logs alike), on PostgreSQL
+    every row of every table, and on DynamoDB every item of every table."""
     if backend == "sqlite":
         return b"".join(p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file())
+    if backend == "dynamodb":
+        client = boto3.client("dynamodb")
+        tables = [url.removeprefix("dynamodb://") for url in settings.domain_urls().values()]
+        pages = [
+            page
+            for table in tables
+            for page in client.get_paginator("scan").paginate(TableName=table)
+        ]
+        return "".join(repr(item) for page in pages for item in page["Items"]).encode()
 
     async def dump(domain: str, url: str) -> bytes:
         engine = create_async_engine(url)

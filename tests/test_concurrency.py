@@ -1,7 +1,8 @@
 """Storms of truly concurrent requests against a real server: uvicorn with two worker
-processes on PostgreSQL (one database per domain, as in production), and one worker on SQLite
-files. Every storm must end in exactly the state its requests imply, read back both through
-the API and straight from the database, and no request may get a 5xx."""
+processes on PostgreSQL (one database per domain, as in production) and on DynamoDB (a table
+per domain, in a moto server), and one worker on SQLite files. Every storm must end in exactly
+the state its requests imply, read back both through the API and straight from the database,
+and no request may get a 5xx."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import boto3
 import httpx2
 import pytest
 
 from config import DOMAINS
-from tests import postgres
+from tests import aws, postgres
+from tests.conftest import TEST_BACKENDS
 from tests.live import read_value, uvicorn_server
 
 pytestmark = pytest.mark.anyio
@@ -38,19 +41,152 @@ class User:
         return {"Authorization": f"Token {self.token}"}
 
 
+class Rows(Protocol):
+    """What the server wrote, read straight from its databases, behind its back."""
+
+    async def user_id(self, username: str) -> int: ...
+
+    async def users_named(self, username: str) -> int: ...
+
+    async def users_with_email(self, email: str) -> int: ...
+
+    async def article_id(self, slug: str) -> int: ...
+
+    async def articles_titled(self, title: str) -> int: ...
+
+    async def likes(self, article_id: int, user_id: int | None = None) -> int: ...
+
+    async def follows(self, follower_id: int, followee_id: int) -> int: ...
+
+
+@dataclass(frozen=True)
+class SqlRows:
+    urls: dict[str, str]  # each domain's database
+
+    async def _scalar(self, domain: str, sql: str, **params: Any) -> Any:
+        return await read_value(self.urls[domain], sql, **params)
+
+    async def user_id(self, username: str) -> int:
+        found: int = await self._scalar(
+            "users", "SELECT id FROM users WHERE username = :n", n=username
+        )
+        return found
+
+    async def users_named(self, username: str) -> int:
+        sql = "SELECT count(*) FROM users WHERE username = :n"
+        return int(await self._scalar("users", sql, n=username))
+
+    async def users_with_email(self, email: str) -> int:
+        return int(
+            await self._scalar("users", "SELECT count(*) FROM users WHERE email = :e", e=email)
+        )
+
+    async def article_id(self, slug: str) -> int:
+        found: int = await self._scalar(
+            "articles", "SELECT id FROM articles WHERE slug = :s", s=slug
+        )
+        return found
+
+    async def articles_titled(self, title: str) -> int:
+        sql = "SELECT count(*) FROM articles WHERE title = :t"
+        return int(await self._scalar("articles", sql, t=title))
+
+    async def likes(self, article_id: int, user_id: int | None = None) -> int:
+        sql = "SELECT count(*) FROM likes WHERE article_id = :a"
+        if user_id is None:
+            return int(await self._scalar("likes", sql, a=article_id))
+        return int(await self._scalar("likes", f"{sql} AND user_id = :u", a=article_id, u=user_id))
+
+    async def follows(self, follower_id: int, followee_id: int) -> int:
+        sql = "SELECT count(*) FROM follows WHERE follower_id = :f AND followee_id = :a"
+        return int(await self._scalar("users", sql, f=follower_id, a=followee_id))
+
+
+@dataclass(frozen=True)
+class DynamoRows:
+    """Items as stores/dynamodb/tables.py lays them out. Scans are fine here: a test reading
+    behind the server's back, not a request path."""
+
+    tables: dict[str, str]  # each domain's table
+
+    async def _call(self, operation: str, domain: str, **arguments: Any) -> dict[str, Any]:
+        client = boto3.client("dynamodb")
+        method = getattr(client, operation)
+        found: dict[str, Any] = await asyncio.to_thread(
+            method, TableName=self.tables[domain], **arguments
+        )
+        return found
+
+    async def _number(self, domain: str, pk: str, sk: str, attribute: str) -> int:
+        key = {"pk": {"S": pk}, "sk": {"S": sk}}
+        item = (await self._call("get_item", domain, Key=key, ConsistentRead=True))["Item"]
+        return int(item[attribute]["N"])
+
+    async def _exists(self, domain: str, pk: str, sk: str) -> int:
+        key = {"pk": {"S": pk}, "sk": {"S": sk}}
+        found = await self._call("get_item", domain, Key=key, ConsistentRead=True)
+        return int("Item" in found)
+
+    async def _counted(self, domain: str, sk: str, attribute: str, value: str) -> int:
+        count = 0
+        pages: dict[str, Any] = {}
+        while True:
+            page = await self._call(
+                "scan",
+                domain,
+                FilterExpression="sk = :sk AND #a = :v",
+                ExpressionAttributeNames={"#a": attribute},
+                ExpressionAttributeValues={":sk": {"S": sk}, ":v": {"S": value}},
+                ConsistentRead=True,
+                **pages,
+            )
+            count += int(page["Count"])
+            if "LastEvaluatedKey" not in page:
+                return count
+            pages = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+    async def user_id(self, username: str) -> int:
+        return await self._number("users", f"USERNAME#{username}", "USERNAME", "user_id")
+
+    async def users_named(self, username: str) -> int:
+        return await self._counted("users", "USER", "username", username)
+
+    async def users_with_email(self, email: str) -> int:
+        return await self._counted("users", "USER", "email", email)
+
+    async def article_id(self, slug: str) -> int:
+        return await self._number("articles", f"SLUG#{slug}", "SLUG", "article_id")
+
+    async def articles_titled(self, title: str) -> int:
+        return await self._counted("articles", "ARTICLE", "title", title)
+
+    async def likes(self, article_id: int, user_id: int | None = None) -> int:
+        if user_id is not None:
+            return await self._exists("likes", f"ARTICLE#{article_id}", f"USER#{user_id}")
+        page = await self._call(
+            "query",
+            "likes",
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :like)",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"ARTICLE#{article_id}"},
+                ":like": {"S": "USER#"},
+            },
+            Select="COUNT",
+            ConsistentRead=True,
+        )
+        return int(page["Count"])
+
+    async def follows(self, follower_id: int, followee_id: int) -> int:
+        return await self._exists("users", f"USER#{follower_id}", f"FOLLOWS#{followee_id}")
+
+
 @dataclass(frozen=True)
 class Server:
     base_url: str
-    urls: dict[str, str]  # each domain's database, to read rows behind the server's back
-
-    async def scalar(self, domain: str, sql: str, **params: Any) -> Any:
-        return await read_value(self.urls[domain], sql, **params)
+    rows: Rows
 
     async def user_id(self, user: User) -> int:
-        found: int = await self.scalar(
-            "users", "SELECT id FROM users WHERE username = :n", n=user.name
-        )
-        return found
+        return await self.rows.user_id(user.name)
 
 
 @pytest.fixture
@@ -58,28 +194,37 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+@pytest.fixture(scope="module", params=["postgresql", "sqlite", "dynamodb"])
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     directory = tmp_path_factory.mktemp(request.param)
+    log = directory / "server.log"
+    if request.param not in TEST_BACKENDS:
+        pytest.skip(f"CONDUIT_TEST_BACKENDS leaves out {request.param}")
     if request.param == "sqlite":
         urls = {d: f"sqlite+aiosqlite:///{directory / d}.db" for d in DOMAINS}
-        yield from _served(urls, workers=1, log=directory / "server.log")
+        yield from _served(urls, SqlRows(urls), workers=1, log=log)
+        return
+    if request.param == "dynamodb":
+        request.getfixturevalue("aws_endpoint")
+        urls = aws.fresh_table_urls()
+        tables = {d: url.removeprefix("dynamodb://") for d, url in urls.items()}
+        yield from _served(urls, DynamoRows(tables), workers=2, log=log)
         return
     if not postgres.is_available():
         pytest.skip(f"no PostgreSQL server at {postgres.ADMIN_DSN}")
     with postgres.fresh_databases(len(DOMAINS)) as names:
         urls = {d: postgres.server_url(n) for d, n in zip(DOMAINS, names, strict=True)}
-        yield from _served(urls, workers=2, log=directory / "server.log")
+        yield from _served(urls, SqlRows(urls), workers=2, log=log)
 
 
-def _served(urls: dict[str, str], workers: int, log: Path) -> Iterator[Server]:
-    # Development mode: each worker brings the fresh databases to the latest schema on start.
+def _served(urls: dict[str, str], rows: Rows, workers: int, log: Path) -> Iterator[Server]:
+    # Development mode: each worker brings the fresh databases (or tables) up to date on start.
     env = {f"CONDUIT_{d.upper()}_URL": url for d, url in urls.items()}
     env |= {"CONDUIT_JWT_SECRET": "concurrency-test-secret-" * 2, "CONDUIT_LOG_LEVEL": "WARNING"}
     with uvicorn_server(env, workers, log) as base_url:
-        yield Server(base_url, urls)
+        yield Server(base_url, rows)
 
 
 @pytest.fixture(scope="module")
@@ -161,11 +306,8 @@ async def test_fifty_users_like_one_article_at_once(
     assert [r.json().get("errors") for r in responses[half:]] == [None] * (CROWD - half)
     article = (await http.get(f"/api/articles/{slug}")).json()["article"]
     assert article["favoritesCount"] == CROWD
-    article_id = await server.scalar("articles", "SELECT id FROM articles WHERE slug = :s", s=slug)
-    rows = await server.scalar(
-        "likes", "SELECT count(*) FROM likes WHERE article_id = :a", a=article_id
-    )
-    assert rows == CROWD
+    article_id = await server.rows.article_id(slug)
+    assert await server.rows.likes(article_id) == CROWD
 
 
 async def test_like_unlike_storms_end_in_each_users_last_call(
@@ -182,11 +324,9 @@ async def test_like_unlike_storms_end_in_each_users_last_call(
         )
     )
     assert [r.status_code for r in responses] == [200] * len(responses)
-    article_id = await server.scalar("articles", "SELECT id FROM articles WHERE slug = :s", s=slug)
-    count_likes = "SELECT count(*) FROM likes WHERE article_id = :a AND user_id = :u"
+    article_id = await server.rows.article_id(slug)
     for user in stormers:
-        rows = await server.scalar("likes", count_likes, a=article_id, u=await server.user_id(user))
-        assert rows in (0, 1)
+        assert await server.rows.likes(article_id, await server.user_id(user)) in (0, 1)
 
     # One last call each, all at once: the first three like it, the other two do not.
     finals = await _storm(
@@ -198,7 +338,7 @@ async def test_like_unlike_storms_end_in_each_users_last_call(
 
     assert [r.json()["article"]["favorited"] for r in finals] == [True] * 3 + [False] * 2
     for i, user in enumerate(stormers):
-        rows = await server.scalar("likes", count_likes, a=article_id, u=await server.user_id(user))
+        rows = await server.rows.likes(article_id, await server.user_id(user))
         seen = (await http.get(f"/api/articles/{slug}", headers=user.auth)).json()["article"]
         assert (rows, seen["favorited"]) == ((1, True) if i < 3 else (0, False))
         assert seen["favoritesCount"] == 3
@@ -213,9 +353,7 @@ async def test_one_username_registered_twenty_times_at_once(
     assert sorted(r.status_code for r in responses) == [201] + [409] * 19
     refusals = [r.json() for r in responses if r.status_code == 409]
     assert refusals == [{"errors": {"username": [TAKEN]}}] * 19
-    assert (
-        await server.scalar("users", "SELECT count(*) FROM users WHERE username = :n", n=name) == 1
-    )
+    assert await server.rows.users_named(name) == 1
 
 
 async def test_one_email_registered_twenty_times_at_once(
@@ -227,7 +365,7 @@ async def test_one_email_registered_twenty_times_at_once(
     assert sorted(r.status_code for r in responses) == [201] + [409] * 19
     refusals = [r.json() for r in responses if r.status_code == 409]
     assert refusals == [{"errors": {"email": [TAKEN]}}] * 19
-    assert await server.scalar("users", "SELECT count(*) FROM users WHERE email = :e", e=email) == 1
+    assert await server.rows.users_with_email(email) == 1
 
 
 async def test_ten_articles_with_one_title_at_once_get_ten_slugs(
@@ -238,10 +376,7 @@ async def test_ten_articles_with_one_title_at_once_get_ten_slugs(
 
     assert [r.status_code for r in responses] == [201] * 10
     assert len({r.json()["article"]["slug"] for r in responses}) == 10
-    rows = await server.scalar(
-        "articles", "SELECT count(*) FROM articles WHERE title = :t", t=title
-    )
-    assert rows == 10
+    assert await server.rows.articles_titled(title) == 10
 
 
 async def test_follow_unfollow_storms_leave_profile_feed_and_rows_agreeing(
@@ -254,12 +389,7 @@ async def test_follow_unfollow_storms_leave_profile_feed_and_rows_agreeing(
 
     async def agreed_state(follower: User) -> bool:
         """Whether `follower` follows the author, as the row, the profile and the feed agree."""
-        row = await server.scalar(
-            "users",
-            "SELECT count(*) FROM follows WHERE follower_id = :f AND followee_id = :a",
-            f=await server.user_id(follower),
-            a=author_id,
-        )
+        row = await server.rows.follows(await server.user_id(follower), author_id)
         profile = (await http.get(f"/api/profiles/{author.name}", headers=follower.auth)).json()
         feed = (await http.get("/api/articles/feed", headers=follower.auth)).json()
         in_feed = slug in [a["slug"] for a in feed["articles"]]

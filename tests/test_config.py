@@ -17,6 +17,7 @@ from config import (
     MIN_PRODUCTION_SECRET_LENGTH,
     ConfigError,
     Environment,
+    EventBridgeTarget,
     LogFormat,
     PoolSize,
     Settings,
@@ -236,3 +237,38 @@ def test_pool_sizes_reach_every_postgresql_engine() -> None:
     assert isinstance(pool, QueuePool)
     assert pool.size() == 3
     assert pool._max_overflow == 1  # QueuePool has no public reader for it
+
+
+def test_events_are_handled_in_process_unless_an_eventbridge_bus_is_named() -> None:
+    assert Settings.from_env({}).event_bus is None
+    assert Settings.from_env({"CONDUIT_EVENT_BUS": "In-Process"}).event_bus is None
+    named = Settings.from_env({"CONDUIT_EVENT_BUS": " eventbridge://conduit-prod_events.v2 "})
+    assert named.event_bus == EventBridgeTarget("conduit-prod_events.v2")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "kafka://events",
+        "eventbridge://",
+        "eventbridge:/conduit",
+        "EventBridge://conduit",
+        "eventbridge://two words",
+        "eventbridge://arn:aws:events:us-east-1:123456789012:event-bus/conduit",
+        "eventbridge://" + "b" * 257,
+        "in_process",
+    ],
+)
+def test_an_unknown_event_bus_refuses_to_start(value: str) -> None:
+    with pytest.raises(ConfigError, match="CONDUIT_EVENT_BUS") as raised:
+        Settings.from_env({"CONDUIT_EVENT_BUS": value})
+    assert "use in-process or eventbridge://BUS_NAME" in str(raised.value)
+
+
+def test_a_process_that_signs_no_tokens_needs_no_secret_in_production() -> None:
+    production = {"CONDUIT_ENV": "production"}
+    with pytest.raises(ConfigError, match="CONDUIT_JWT_SECRET is not set"):
+        Settings.from_env(production)
+    assert Settings.from_env(production, signs_tokens=False).is_production
+    with pytest.raises(ConfigError, match="CONDUIT_LOG_LEVEL"):
+        Settings.from_env({**production, "CONDUIT_LOG_LEVEL": "LOUD"}, signs_tokens=False)

@@ -38,7 +38,7 @@ def _token(secret: str = DEVELOPMENT_JWT_SECRET, ttl: int = 3600, user_id: int =
     return TokenService(secret, ttl).issue(user_id)
 
 
-UNSIGNED = jwt.encode({"sub": "1", "iat": 0, "exp": 2**40}, None, algorithm="none")
+UNSIGNED = jwt.encode({"sub": "1", "iat": 0, "exp": 2**40}, "", algorithm="none")
 
 
 # Authorization headers that name no signed-in user: each must be refused, never anonymous.

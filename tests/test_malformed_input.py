@@ -14,6 +14,8 @@ from starlette.testclient import TestClient
 
 from app import create_app
 from config import Settings
+from stores.dynamodb.articles import DynamoArticleStore
+from stores.dynamodb.users import DynamoUserStore
 from stores.sql.articles import SqlArticleStore
 from stores.sql.users import SqlUserStore
 from tests.conftest import Api, error_codes
@@ -24,6 +26,18 @@ INVALID_JSON = errors(422, "request", "body must be valid JSON")
 NOT_ALLOWED = "contains characters that are not allowed"
 NOT_A_STRING = "must be a string"
 NOT_A_TAG_LIST = "must be a list of strings"
+
+# The store classes each backend serves a domain with, for tests that make one fail.
+ARTICLE_STORES: dict[str, type] = {
+    "sqlite": SqlArticleStore,
+    "postgresql": SqlArticleStore,
+    "dynamodb": DynamoArticleStore,
+}
+USER_STORES: dict[str, type] = {
+    "sqlite": SqlUserStore,
+    "postgresql": SqlUserStore,
+    "dynamodb": DynamoUserStore,
+}
 
 
 @dataclass
@@ -825,9 +839,9 @@ def boom(*args: object, **kwargs: object) -> Any:
 
 
 def test_rest_unexpected_error_is_a_masked_500_with_the_request_id(
-    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    api: Api, backend: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(SqlArticleStore, "all_tags", boom)
+    monkeypatch.setattr(ARTICLE_STORES[backend], "all_tags", boom)
     with caplog.at_level(logging.ERROR, logger="conduit.rest"):
         response = api.http.get("/api/tags")
     request_id = response.headers["x-request-id"]
@@ -845,9 +859,9 @@ def test_rest_unexpected_error_is_a_masked_500_with_the_request_id(
 
 
 def test_rest_masked_500_echoes_a_client_request_id(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(SqlUserStore, "create", boom)
+    monkeypatch.setattr(USER_STORES[backend], "create", boom)
     response = api.http.post(
         "/api/users",
         json={"user": {"username": "zed", "email": "zed@example.com", "password": "password123"}},
@@ -870,9 +884,9 @@ def test_a_harmful_client_request_id_is_replaced(api: Api) -> None:
 
 
 def test_graphql_unexpected_error_is_masked_with_the_request_id(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(SqlArticleStore, "all_tags", boom)
+    monkeypatch.setattr(ARTICLE_STORES[backend], "all_tags", boom)
     response = api.http.post("/graphql", json={"query": "{ tags }"})
     assert response.status_code == 200
     request_id = response.headers["x-request-id"]
@@ -892,9 +906,9 @@ def test_graphql_unexpected_error_is_masked_with_the_request_id(
 
 
 def test_graphql_unexpected_error_in_a_mutation_is_masked(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(SqlUserStore, "create", boom)
+    monkeypatch.setattr(USER_STORES[backend], "create", boom)
     variables = {"input": {"username": "zed", "email": "zed@example.com", "password": "pw123456"}}
     response = api.http.post(
         "/graphql",

@@ -61,6 +61,10 @@ BUDGETS = {
     "rest feed, signed in": 7,
 }
 
+# Round trips of finding a user by name or an article by slug: one statement, or on DynamoDB
+# the name's claim item and then the item it names.
+LOOKUP_BY_NAME = {"sqlite": 1, "postgresql": 1, "dynamodb": 2}
+
 
 def trips(response: Any) -> int:
     assert response.status_code == 200, response.text
@@ -192,7 +196,7 @@ def test_a_page_costs_the_same_whatever_its_size(
 
 
 def test_the_header_counts_real_round_trips(
-    module_api: Api, costs: dict[str, dict[int, int]]
+    module_api: Api, costs: dict[str, dict[int, int]], backend: str
 ) -> None:
     api = module_api
     slug = api.http.get("/api/articles?limit=1").json()["articles"][0]["slug"]
@@ -202,15 +206,17 @@ def test_the_header_counts_real_round_trips(
     assert trips(api.http.get(f"/api/articles/{slug}")) == single
     # A request that reaches no store costs nothing.
     assert trips(api.http.get("/health")) == 0
-    # A filter that resolves a username first costs one more than the plain list.
+    # A filter that resolves a username first costs that lookup more than the plain list.
     plain = trips(api.http.get("/api/articles?limit=5"))
     by_author = trips(api.http.get(f"/api/articles?limit=5&author={AUTHORS[0]}"))
-    assert by_author == plain + 1
+    assert by_author == plain + LOOKUP_BY_NAME[backend]
 
 
-def test_comment_lists_are_flat(module_api: Api) -> None:
+def test_comment_lists_are_flat(module_api: Api, backend: str) -> None:
     """Comments by many different authors cost the same to list as comments by a few."""
     api = module_api
+    # Listing comments finds their article by slug first.
+    slug_lookup = LOOKUP_BY_NAME[backend] - 1
     commenters = [api.register() for _ in range(30)]
     few = api.publish(AUTHORS[0], title="Few comments")
     many = api.publish(AUTHORS[0], title="Many comments")
@@ -238,9 +244,9 @@ def test_comment_lists_are_flat(module_api: Api) -> None:
             nodes = [e["node"] for e in connection["edges"]]
             check_comments(nodes, count, signed_in=viewer is not None)
         assert rest_costs[5] == rest_costs[30], (viewer, rest_costs)
-        assert 3 <= rest_costs[5] <= 4, (viewer, rest_costs)
+        assert 3 <= rest_costs[5] <= 4 + slug_lookup, (viewer, rest_costs)
         assert graphql_costs[5] == graphql_costs[30], (viewer, graphql_costs)
-        assert 3 <= graphql_costs[5] <= 5, (viewer, graphql_costs)
+        assert 3 <= graphql_costs[5] <= 5 + slug_lookup, (viewer, graphql_costs)
 
 
 def check_comments(comments: list[dict[str, Any]], count: int, *, signed_in: bool) -> None:

@@ -9,11 +9,12 @@ from sqlalchemy import Select, delete, exc, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models.articles import Article, ArticleEdit, ArticleQuery, NewArticle
+from models.articles import Article, ArticleEdit, ArticleQuery, ArticleRecord, NewArticle
 from models.errors import Conflict, NotFound
 from models.pages import Window
 from models.validation import MISSING
 from stores.sql._common import SqlStore, newest_first
+from stores.sql.restoring import advance_ids, hold_ids, replacing
 from stores.sql.tables import article_tags, articles
 
 
@@ -132,6 +133,31 @@ class SqlArticleStore(SqlStore):
             # Sorted here, by code point, so the order never depends on a database collation.
             return sorted((await conn.execute(stmt)).scalars())
 
+    async def dump(self, after: int | None, limit: int) -> list[ArticleRecord]:
+        stmt = select(articles).order_by(articles.c.id).limit(limit)
+        if after is not None:
+            stmt = stmt.where(articles.c.id > after)
+        async with self._connect() as conn:
+            found = [_article(m) for m in (await conn.execute(stmt)).mappings()]
+        tags = await self.tags_of([a.id for a in found])
+        return [ArticleRecord(a, tuple(tags.get(a.id, []))) for a in found]
+
+    async def restore(self, records: Sequence[ArticleRecord]) -> None:
+        if not records:
+            return
+        ids = [r.article.id for r in records]
+        try:
+            async with self._begin() as conn:
+                await hold_ids(conn, articles)
+                await conn.execute(
+                    replacing(articles, conn.dialect.name), [_columns(r.article) for r in records]
+                )
+                await conn.execute(delete(article_tags).where(article_tags.c.article_id.in_(ids)))
+                await _write_tags(conn, [(r.article, r.tags) for r in records])
+                await advance_ids(conn, articles, max(ids))
+        except exc.IntegrityError:
+            raise Conflict.taken("slug") from None
+
 
 def _filtered(stmt: Select[Any], query: ArticleQuery) -> Select[Any]:
     if query.tag is not None:
@@ -154,6 +180,19 @@ async def _write_tags(conn: AsyncConnection, tags: Sequence[tuple[Article, Seque
     ]
     if rows:
         await conn.execute(insert(article_tags), rows)
+
+
+def _columns(article: Article) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "slug": article.slug,
+        "title": article.title,
+        "description": article.description,
+        "body": article.body,
+        "author_id": article.author_id,
+        "created_at": article.created_at,
+        "updated_at": article.updated_at,
+    }
 
 
 def _article(m: RowMapping) -> Article:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import RowMapping
 from models.comments import Comment, NewComment
 from models.pages import Window
 from stores.sql._common import SqlStore, newest_first
+from stores.sql.restoring import advance_ids, hold_ids, replacing
 from stores.sql.tables import comments
 
 
@@ -63,6 +64,32 @@ class SqlCommentStore(SqlStore):
     async def forget_article(self, article_id: int) -> None:
         async with self._begin() as conn:
             await conn.execute(delete(comments).where(comments.c.article_id == article_id))
+
+    async def dump(self, after: int | None, limit: int) -> list[Comment]:
+        stmt = select(comments).order_by(comments.c.id).limit(limit)
+        if after is not None:
+            stmt = stmt.where(comments.c.id > after)
+        async with self._connect() as conn:
+            return [_comment(m) for m in (await conn.execute(stmt)).mappings()]
+
+    async def restore(self, records: Sequence[Comment]) -> None:
+        if not records:
+            return
+        values = [
+            {
+                "id": c.id,
+                "article_id": c.article_id,
+                "author_id": c.author_id,
+                "body": c.body,
+                "created_at": c.created_at,
+                "updated_at": c.updated_at,
+            }
+            for c in records
+        ]
+        async with self._begin() as conn:
+            await hold_ids(conn, comments)
+            await conn.execute(replacing(comments, conn.dialect.name), values)
+            await advance_ids(conn, comments, max(c.id for c in records))
 
 
 def _comment(m: RowMapping) -> Comment:

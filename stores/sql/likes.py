@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import case, delete, func, literal, select
+from sqlalchemy import case, delete, func, literal, select, tuple_
 
 from models.likes import Like, LikeStats
 from stores.sql._common import SqlStore
@@ -54,6 +54,21 @@ class SqlLikeStore(SqlStore):
         stmt = select(likes.c.article_id).where(likes.c.user_id == user_id)
         async with self._connect() as conn:
             return list((await conn.execute(stmt)).scalars())
+
+    async def dump(self, after: Like | None, limit: int) -> list[Like]:
+        stmt = select(likes.c.user_id, likes.c.article_id).order_by(
+            likes.c.article_id, likes.c.user_id
+        )
+        if after is not None:
+            stmt = stmt.where(
+                tuple_(likes.c.article_id, likes.c.user_id) > (after.article_id, after.user_id)
+            )
+        async with self._connect() as conn:
+            return [Like(u, a) for u, a in await conn.execute(stmt.limit(limit))]
+
+    async def restore(self, records: Sequence[Like]) -> None:
+        # A like is its key and nothing more: writing one that is there changes nothing.
+        await self.like_many(records)
 
     async def forget_article(self, article_id: int) -> None:
         async with self._begin() as conn:

@@ -7,13 +7,15 @@ from typing import Any
 
 from sqlalchemy import delete, exc, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import clock
 from models.errors import Conflict, NotFound
-from models.users import Follow, User, UserRow
+from models.users import Follow, User, UserRecord, UserRow
 from models.validation import MISSING
 from stores.sql._common import SqlStore
 from stores.sql.engine import insert_ignoring_duplicates
+from stores.sql.restoring import advance_ids, hold_ids, replacing
 from stores.sql.tables import follows, users
 
 
@@ -45,7 +47,7 @@ class SqlUserStore(SqlStore):
                 )
                 return [_user(m) for m in result.mappings()]
         except exc.IntegrityError:
-            raise await self._conflict(rows, exclude_id=None) from None
+            raise await self._conflict(rows, exclude_ids=()) from None
 
     async def update(self, user_id: int, row: UserRow) -> User:
         values = _values(row)
@@ -57,7 +59,7 @@ class SqlUserStore(SqlStore):
                 )
                 found = result.mappings().one_or_none()
         except exc.IntegrityError:
-            raise await self._conflict([row], exclude_id=user_id) from None
+            raise await self._conflict([row], exclude_ids=[user_id]) from None
         if found is None:
             raise NotFound("user")
         return _user(found)
@@ -109,12 +111,42 @@ class SqlUserStore(SqlStore):
         async with self._connect() as conn:
             return list((await conn.execute(stmt)).scalars())
 
+    async def dump(self, after: int | None, limit: int) -> list[UserRecord]:
+        stmt = select(users).order_by(users.c.id).limit(limit)
+        if after is not None:
+            stmt = stmt.where(users.c.id > after)
+        async with self._connect() as conn:
+            found = [_user(m) for m in (await conn.execute(stmt)).mappings()]
+            followees = await _followees_of(conn, [u.id for u in found])
+        return [UserRecord(u, tuple(sorted(followees.get(u.id, [])))) for u in found]
+
+    async def restore(self, records: Sequence[UserRecord]) -> None:
+        if not records:
+            return
+        ids = [r.user.id for r in records]
+        pairs = [
+            {"follower_id": r.user.id, "followee_id": f} for r in records for f in r.followee_ids
+        ]
+        try:
+            async with self._begin() as conn:
+                await hold_ids(conn, users)
+                await conn.execute(
+                    replacing(users, conn.dialect.name), [_columns(r.user) for r in records]
+                )
+                await conn.execute(delete(follows).where(follows.c.follower_id.in_(ids)))
+                if pairs:
+                    await conn.execute(insert(follows), pairs)
+                await advance_ids(conn, users, max(ids))
+        except exc.IntegrityError:
+            rows = [UserRow(username=r.user.username, email=r.user.email) for r in records]
+            raise await self._conflict(rows, exclude_ids=ids) from None
+
     async def _select(self, condition: Any) -> list[User]:
         async with self._connect() as conn:
             result = await conn.execute(select(users).where(condition))
             return [_user(m) for m in result.mappings()]
 
-    async def _conflict(self, rows: Sequence[UserRow], exclude_id: int | None) -> Conflict:
+    async def _conflict(self, rows: Sequence[UserRow], exclude_ids: Sequence[int]) -> Conflict:
         """Which unique fields the failed write collided on, read after the fact so that the
         answer is right on every dialect and under races. (Rows of one batch that collide
         only with each other name the username.)"""
@@ -125,8 +157,8 @@ class SqlUserStore(SqlStore):
         stmt = select(users.c.username, users.c.email).where(
             or_(*(users.c[name].in_(values) for name, values in wanted.items() if values))
         )
-        if exclude_id is not None:
-            stmt = stmt.where(users.c.id != exclude_id)
+        if exclude_ids:
+            stmt = stmt.where(users.c.id.not_in(exclude_ids))
         async with self._connect() as conn:
             holders = (await conn.execute(stmt)).mappings().all()
         taken = [n for n, values in wanted.items() if any(h[n] in values for h in holders)]
@@ -136,6 +168,31 @@ class SqlUserStore(SqlStore):
 def _values(row: UserRow) -> dict[str, Any]:
     names = ("username", "email", "password_hash", "bio", "image")
     return {n: v for n in names if (v := getattr(row, n)) is not MISSING}
+
+
+async def _followees_of(conn: AsyncConnection, follower_ids: Sequence[int]) -> dict[int, list[int]]:
+    if not follower_ids:
+        return {}
+    stmt = select(follows.c.follower_id, follows.c.followee_id).where(
+        follows.c.follower_id.in_(follower_ids)
+    )
+    found: dict[int, list[int]] = {}
+    for follower_id, followee_id in await conn.execute(stmt):
+        found.setdefault(follower_id, []).append(followee_id)
+    return found
+
+
+def _columns(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "password_hash": user.password_hash,
+        "bio": user.bio,
+        "image": user.image,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+    }
 
 
 def _user(m: RowMapping) -> User:

@@ -16,6 +16,7 @@ import pytest
 from config import DOMAINS
 from stores.factory import OpenStores
 from stores.protocols import Stores
+from tests import aws
 from tests.conftest import TEST_BACKENDS, sqlite_urls
 from tests.postgres import DatabaseSets
 
@@ -64,10 +65,19 @@ async def postgresql(room: Room) -> AsyncIterator[Stores]:
         room.postgres.give_back(lent)
 
 
+@asynccontextmanager
+async def dynamodb(room: Room) -> AsyncIterator[Stores]:
+    """Four DynamoDB tables in moto's in-process AWS, created from their design on open."""
+    with aws.in_process_aws():
+        async with _opened(aws.fresh_table_urls()) as stores:
+            yield stores
+
+
 BACKENDS: dict[str, BackendFactory] = {
     "sqlite": sqlite,
     "sqlite-one-file": sqlite_one_file,
     "postgresql": postgresql,
+    "dynamodb": dynamodb,
 }
 
 
