@@ -9,7 +9,6 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -21,7 +20,6 @@ import logs
 from auth.tokens import TokenService
 from config import ConfigError, Settings
 from events import EventBus
-from events.eventbridge import EventBridgeBus
 from events.in_process import InProcessBus
 from middleware import (
     REQUEST_ID_HEADER,
@@ -35,6 +33,7 @@ from resolvers.context import Context
 from rest.routes import routes as rest_routes
 from schema import build_schema
 from schema.view import GraphQLView
+from stores.dynamodb.urls import is_dynamodb_url
 from stores.factory import OpenStores
 from stores.protocols import Stores
 
@@ -106,6 +105,9 @@ def _event_bus(settings: Settings, stores: Stores) -> EventBus:
     if settings.event_bus is None:
         return InProcessBus(cascades.handlers(stores))
     # The consumers' handlers run elsewhere: in the SQS-triggered Lambdas (aws_lambda.consumer).
+    # Imported here, like each store backend: a process loads boto3 only when it uses AWS.
+    from events.eventbridge import EventBridgeBus
+
     return EventBridgeBus(settings.event_bus.bus_name)
 
 
@@ -129,6 +131,10 @@ def _announce(settings: Settings) -> None:
 
 
 def _without_password(url: str) -> str:
+    if is_dynamodb_url(url):
+        return url  # a table name holds no secret
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 

@@ -12,10 +12,9 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TextIO
 
-from sqlalchemy.engine import make_url
-
 from config import LogFormat, Settings
 from models.clock import isoformat_ms
+from stores.dynamodb.urls import is_dynamodb_url
 
 # Set by the request middleware, so that any line written while serving a request names it.
 current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
@@ -58,7 +57,13 @@ def handler(settings: Settings, stream: TextIO) -> logging.Handler:
 
 def secrets_of(settings: Settings) -> list[str]:
     """The configured values no log line may show: the JWT secret and database passwords."""
-    passwords = [make_url(url).password for url in settings.domain_urls().values()]
+    sql_urls = [url for url in settings.domain_urls().values() if not is_dynamodb_url(url)]
+    if not sql_urls:
+        return [settings.jwt_secret]
+    # Imported only when some domain is on SQL: a Lambda on DynamoDB never loads SQLAlchemy.
+    from sqlalchemy.engine import make_url
+
+    passwords = [make_url(url).password for url in sql_urls]
     return [settings.jwt_secret, *(p for p in passwords if p)]
 
 

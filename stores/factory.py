@@ -1,27 +1,25 @@
-"""Builds every domain's store from its configured URL."""
+"""Builds every domain's store from its configured URL.
+
+Each backend's modules are imported when a domain uses it, so a process pays only for its
+own: a Lambda with every domain on DynamoDB never loads SQLAlchemy and Alembic, about half a
+second of its cold start."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from typing import TYPE_CHECKING
 
 from config import ConfigError, PoolSize
-from stores.dynamodb._common import DynamoTable
-from stores.dynamodb.articles import DynamoArticleStore
-from stores.dynamodb.backend import DynamoBackend, is_dynamodb_url
-from stores.dynamodb.comments import DynamoCommentStore
-from stores.dynamodb.likes import DynamoLikeStore
-from stores.dynamodb.users import DynamoUserStore
+from stores.dynamodb.urls import is_dynamodb_url
 from stores.protocols import ArticleStore, CommentStore, LikeStore, Stores, UserStore
-from stores.sql.articles import SqlArticleStore
-from stores.sql.backend import SqlBackend
-from stores.sql.comments import SqlCommentStore
-from stores.sql.engine import DEFAULT_POOL
-from stores.sql.likes import SqlLikeStore
-from stores.sql.users import SqlUserStore
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from stores.dynamodb._common import DynamoTable
+    from stores.dynamodb.backend import DynamoBackend
+    from stores.sql.backend import SqlBackend
 
 SQL_SCHEMES = ("sqlite", "postgresql")
 _USE = "use sqlite+aiosqlite:///FILE, postgresql+asyncpg://HOST/DB or dynamodb://TABLE"
@@ -33,13 +31,21 @@ class OpenStores:
     Each domain is on SQL or on DynamoDB, as its URL says, independently of the others. A tool
     that works on one domain (stores.copy) names only that one and asks for its store alone."""
 
-    def __init__(self, urls_by_domain: Mapping[str, str], pool: PoolSize = DEFAULT_POOL) -> None:
+    def __init__(self, urls_by_domain: Mapping[str, str], pool: PoolSize | None = None) -> None:
         on_dynamodb = {d: url for d, url in urls_by_domain.items() if is_dynamodb_url(url)}
         on_sql = {d: url for d, url in urls_by_domain.items() if d not in on_dynamodb}
         for domain, url in on_sql.items():
             check_sql_url(domain, url)
-        self._sql = SqlBackend(on_sql, pool)
-        self._dynamodb = DynamoBackend(on_dynamodb) if on_dynamodb else None
+        self._sql: SqlBackend | None = None
+        self._dynamodb: DynamoBackend | None = None
+        if on_sql:
+            from stores.sql.backend import SqlBackend
+
+            self._sql = SqlBackend(on_sql, pool or PoolSize())
+        if on_dynamodb:
+            from stores.dynamodb.backend import DynamoBackend
+
+            self._dynamodb = DynamoBackend(on_dynamodb)
         self._on_dynamodb = frozenset(on_dynamodb)
 
     @cached_property
@@ -53,24 +59,40 @@ class OpenStores:
         )
 
     def users(self) -> UserStore:
-        table = self._table("users")
-        return SqlUserStore(self._sql.engine("users")) if table is None else DynamoUserStore(table)
+        if (table := self._table("users")) is not None:
+            from stores.dynamodb.users import DynamoUserStore
+
+            return DynamoUserStore(table)
+        from stores.sql.users import SqlUserStore
+
+        return SqlUserStore(self._engine("users"))
 
     def articles(self) -> ArticleStore:
-        table = self._table("articles")
-        if table is None:
-            return SqlArticleStore(self._sql.engine("articles"))
-        return DynamoArticleStore(table)
+        if (table := self._table("articles")) is not None:
+            from stores.dynamodb.articles import DynamoArticleStore
+
+            return DynamoArticleStore(table)
+        from stores.sql.articles import SqlArticleStore
+
+        return SqlArticleStore(self._engine("articles"))
 
     def likes(self) -> LikeStore:
-        table = self._table("likes")
-        return SqlLikeStore(self._sql.engine("likes")) if table is None else DynamoLikeStore(table)
+        if (table := self._table("likes")) is not None:
+            from stores.dynamodb.likes import DynamoLikeStore
+
+            return DynamoLikeStore(table)
+        from stores.sql.likes import SqlLikeStore
+
+        return SqlLikeStore(self._engine("likes"))
 
     def comments(self) -> CommentStore:
-        table = self._table("comments")
-        if table is None:
-            return SqlCommentStore(self._sql.engine("comments"))
-        return DynamoCommentStore(table)
+        if (table := self._table("comments")) is not None:
+            from stores.dynamodb.comments import DynamoCommentStore
+
+            return DynamoCommentStore(table)
+        from stores.sql.comments import SqlCommentStore
+
+        return SqlCommentStore(self._engine("comments"))
 
     def _table(self, domain: str) -> DynamoTable | None:
         """The domain's DynamoDB table, or None when the domain is on SQL."""
@@ -78,16 +100,23 @@ class OpenStores:
             return None
         return self._dynamodb.table(domain)
 
+    def _engine(self, domain: str) -> AsyncEngine:
+        if self._sql is None:
+            raise KeyError(domain)  # the domain has no URL at all
+        return self._sql.engine(domain)
+
     async def prepare(self, *, migrate: bool) -> None:
         """Bring every domain's schema up to date: SQL databases to their latest migration and
         DynamoDB tables created from their design; or (`migrate=False`, production) refuse
         with SchemaNotCurrent or TablesNotReady unless they are there already."""
-        await self._sql.prepare_schema(migrate=migrate)
+        if self._sql is not None:
+            await self._sql.prepare_schema(migrate=migrate)
         if self._dynamodb is not None:
             await self._dynamodb.prepare_tables(create=migrate)
 
     async def close(self) -> None:
-        await self._sql.close()
+        if self._sql is not None:
+            await self._sql.close()
         if self._dynamodb is not None:
             await self._dynamodb.close()
 
@@ -95,6 +124,9 @@ class OpenStores:
 def check_sql_url(domain: str, url: str) -> None:
     """A clear ConfigError for a URL no SQL store can open, instead of a traceback at start.
     Messages never repeat the URL: it may hold a password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
     try:
         parsed = make_url(url)
     except ArgumentError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -231,7 +232,15 @@ async def transact(table: DynamoTable, actions: Sequence[Mapping[str, Any]]) -> 
     held its items is tried again a few times, then reported as StoreUnavailable."""
     for attempt in range(_CONFLICT_ATTEMPTS):
         try:
-            await table.call("transact_write_items", TransactItems=list(actions))
+            # botocore retries a call whose answer was lost (a timeout); with the token, a
+            # transaction that did commit is not applied again (its conditions would then fail
+            # and report a conflict that never was), for 10 minutes. A fresh one per attempt
+            # here: these attempts follow a cancellation and must run again.
+            await table.call(
+                "transact_write_items",
+                TransactItems=list(actions),
+                ClientRequestToken=uuid.uuid4().hex,
+            )
         except ClientError as error:
             if error_code(error) != "TransactionCanceledException":
                 raise

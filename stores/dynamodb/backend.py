@@ -6,7 +6,6 @@ reaches AWS or a local moto server."""
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache, partial
@@ -18,10 +17,8 @@ from botocore.exceptions import ClientError, NoRegionError
 from config import ConfigError
 from stores.dynamodb._common import DynamoTable, error_code
 from stores.dynamodb.tables import TABLES
+from stores.dynamodb.urls import table_name
 
-SCHEME = "dynamodb://"
-# DynamoDB's own rule for table names.
-_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 # Calls in flight at once per process: each holds a pool thread and an HTTP connection while
 # it waits, so this, not the CPU, bounds how many requests overlap.
 MAX_CONCURRENT_CALLS = 64
@@ -42,20 +39,6 @@ class TablesNotReady(RuntimeError):
             f"{where}: create the tables with Terraform (infra/terraform), or start in "
             "development mode to create them"
         )
-
-
-def is_dynamodb_url(url: str) -> bool:
-    return url.startswith(SCHEME)
-
-
-def table_name(domain: str, url: str) -> str:
-    name = url.removeprefix(SCHEME)
-    if not _TABLE_NAME.match(name):
-        raise ConfigError(
-            f"the {domain} store URL names no valid DynamoDB table: use dynamodb://TABLE, "
-            "where TABLE is 3 to 255 letters, digits, '_', '-' or '.'"
-        )
-    return name
 
 
 class DynamoBackend:
