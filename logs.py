@@ -43,6 +43,9 @@ def configure(settings: Settings, stream: TextIO = sys.stderr) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).setLevel(logging.NOTSET)
     logging.getLogger("uvicorn.access").disabled = True
+    # Alembic announces each of its plugins at INFO when it is first imported, which happens
+    # after this (only a process with a domain on SQL imports it): noise, not operations.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def handler(settings: Settings, stream: TextIO) -> logging.Handler:
