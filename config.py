@@ -118,7 +118,7 @@ class Settings:
 
         overrides = {d: url for d in DOMAINS if (url := get(f"{d.upper()}_URL"))}
         origins = get("CORS_ORIGINS")
-        return cls(
+        settings = cls(
             environment=environment,
             database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             domain_url_overrides=overrides,
@@ -136,6 +136,18 @@ class Settings:
             ),
             event_bus=_event_bus(get("EVENT_BUS")),
         )
+        if settings.event_bus is not None and settings.domain_urls()["articles"].startswith(
+            "sqlite"
+        ):
+            # SQLite hands the id of the newest article out again once it is deleted; events
+            # that arrive late (through SQS) would then act on the new article.
+            raise ConfigError(
+                "CONDUIT_EVENT_BUS names EventBridge while the articles domain is on SQLite, "
+                "which may give a new article the id of one just deleted, so that a late "
+                "ArticleDeleted would remove the new article's comments and likes: keep "
+                "articles on PostgreSQL or DynamoDB, or use the in-process bus"
+            )
+        return settings
 
 
 def _whole_number(raw: str | None, name: str, default: int, minimum: int = 1) -> int:

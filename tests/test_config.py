@@ -242,7 +242,12 @@ def test_pool_sizes_reach_every_postgresql_engine() -> None:
 def test_events_are_handled_in_process_unless_an_eventbridge_bus_is_named() -> None:
     assert Settings.from_env({}).event_bus is None
     assert Settings.from_env({"CONDUIT_EVENT_BUS": "In-Process"}).event_bus is None
-    named = Settings.from_env({"CONDUIT_EVENT_BUS": " eventbridge://conduit-prod_events.v2 "})
+    named = Settings.from_env(
+        {
+            "CONDUIT_EVENT_BUS": " eventbridge://conduit-prod_events.v2 ",
+            "CONDUIT_ARTICLES_URL": "dynamodb://conduit-articles",
+        }
+    )
     assert named.event_bus == EventBridgeTarget("conduit-prod_events.v2")
 
 
@@ -272,3 +277,12 @@ def test_a_process_that_signs_no_tokens_needs_no_secret_in_production() -> None:
     assert Settings.from_env(production, signs_tokens=False).is_production
     with pytest.raises(ConfigError, match="CONDUIT_LOG_LEVEL"):
         Settings.from_env({**production, "CONDUIT_LOG_LEVEL": "LOUD"}, signs_tokens=False)
+
+
+def test_eventbridge_with_articles_on_sqlite_is_refused() -> None:
+    bus = {"CONDUIT_EVENT_BUS": "eventbridge://conduit-events"}
+    with pytest.raises(ConfigError, match="articles domain is on SQLite"):
+        Settings.from_env(bus)  # the embedded default: every domain in conduit.db
+    on_dynamodb = Settings.from_env({**bus, "CONDUIT_ARTICLES_URL": "dynamodb://articles"})
+    assert on_dynamodb.event_bus is not None
+    assert Settings.from_env({"CONDUIT_EVENT_BUS": "in-process"}).event_bus is None
