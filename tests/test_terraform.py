@@ -33,6 +33,8 @@ _OPTIONS = hcl2.SerializationOptions(
 _REFERENCE = re.compile(r"(?<![\w.])(data\.|ephemeral\.)?(aws_\w+)\.(\w+)")
 _LOCAL = re.compile(r"(?<![\w.])local\.(\w+)")
 _CONDUIT_NAME = re.compile(r"\bCONDUIT_[A-Z0-9_]+\b")
+# A name made per domain by an expression over the tables: "CONDUIT_${upper(domain)}_URL".
+_CONDUIT_DOMAIN_NAME = re.compile(r"\bCONDUIT_\$\{upper\(domain\)\}(_[A-Z0-9_]+)\b")
 # Modules whose code reads the environment the functions are deployed with.
 _ENVIRONMENT_READERS = ("aws_lambda", "events")
 
@@ -148,28 +150,86 @@ def test_terraform_files_are_formatted() -> None:
 
 
 # --- DynamoDB tables: exactly stores/dynamodb/tables.py ---
+#
+# One resource, `aws_dynamodb_table.domain`, with an instance per key of local.table_indexes
+# (domain => its indexes, [{name, hash_key, range_key}]); its attributes and indexes are dynamic
+# blocks built from that list. python-hcl2 gives `for_each` as its expression text and each
+# `dynamic "x"` block as {"x": {"for_each": ..., "content": [{...}]}} in a list under "dynamic".
+# So the expressions are checked to be the ones below, and the data they iterate over to be
+# TABLES.
+
+# The attributes: the table's keys, then each index's, once each.
+_ATTRIBUTES_FOR_EACH = (
+    f'${{distinct(concat(["{PARTITION_KEY}", "{SORT_KEY}"]'
+    ", flatten([for index in each.value : [index.hash_key, index.range_key]])))}"
+)
+
+
+def _table(tf: Config) -> dict[str, Any]:
+    tables = tf.of_type("aws_dynamodb_table")
+    assert set(tables) == {"domain"}, "one aws_dynamodb_table, for_each over the domains"
+    return tables["domain"]
+
+
+def _dynamic(block: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A block's `dynamic "name"` blocks, by name (each declared once)."""
+    dynamic: dict[str, dict[str, Any]] = {}
+    for entry in block.get("dynamic", []):
+        for name, body in entry.items():
+            assert name not in dynamic, f'dynamic "{name}" declared twice'
+            dynamic[name] = body
+    return dynamic
+
+
+def _table_indexes(tf: Config) -> dict[str, list[dict[str, str]]]:
+    indexes: dict[str, list[dict[str, str]]] = tf.locals["table_indexes"]
+    return indexes
 
 
 def test_one_table_per_domain_named_after_it(tf: Config) -> None:
-    tables = tf.of_type("aws_dynamodb_table")
-    assert set(tables) == set(TABLES)
-    for domain, table in tables.items():
-        assert table["name"] == f"${{local.prefix}}-{domain}"
+    table = _table(tf)
+    assert table["for_each"] == "${local.table_indexes}"
+    assert set(_table_indexes(tf)) == set(TABLES)
+    assert table["name"] == "${local.prefix}-${each.key}"
+
+
+def test_table_attributes_and_indexes_are_built_from_the_locals(tf: Config) -> None:
+    table = _table(tf)
+    # Only dynamic ones: a static block would be added to every table.
+    assert "attribute" not in table
+    assert "global_secondary_index" not in table
+    dynamic = _dynamic(table)
+    assert set(dynamic) == {"attribute", "global_secondary_index"}
+
+    attribute = dynamic["attribute"]
+    assert attribute["for_each"] == _ATTRIBUTES_FOR_EACH
+    assert _one(attribute["content"]) == {"name": "${attribute.value}", "type": "S"}
+
+    index = dynamic["global_secondary_index"]
+    assert index["for_each"] == "${each.value}"
+    assert _one(index["content"]) == {
+        "name": "${global_secondary_index.value.name}",
+        "hash_key": "${global_secondary_index.value.hash_key}",
+        "range_key": "${global_secondary_index.value.range_key}",
+        "projection_type": "ALL",
+    }
 
 
 @pytest.mark.parametrize("domain", sorted(TABLES))
 def test_table_keys_and_indexes_are_the_design(tf: Config, domain: str) -> None:
-    table = tf.of_type("aws_dynamodb_table")[domain]
+    table = _table(tf)
     design = TABLES[domain]
+    declared = _table_indexes(tf)[domain]
 
     assert (table["hash_key"], table["range_key"]) == (PARTITION_KEY, SORT_KEY)
-    attributes = [(a["name"], a["type"]) for a in table["attribute"]]
-    assert sorted(attributes) == sorted((name, "S") for name in design.key_attributes())
-    indexes = {
-        i["name"]: (i["hash_key"], i["range_key"], i["projection_type"])
-        for i in table.get("global_secondary_index", [])
-    }
-    assert indexes == {i.name: (i.partition_key, i.sort_key, "ALL") for i in design.indexes}
+    assert sorted((i["name"], i["hash_key"], i["range_key"]) for i in declared) == sorted(
+        (i.name, i.partition_key, i.sort_key) for i in design.indexes
+    )
+    # What _ATTRIBUTES_FOR_EACH makes of them.
+    attributes = [PARTITION_KEY, SORT_KEY] + [
+        k for i in declared for k in (i["hash_key"], i["range_key"])
+    ]
+    assert sorted(dict.fromkeys(attributes)) == sorted(design.key_attributes())
 
     assert table["billing_mode"] == "PAY_PER_REQUEST"
     assert _one(table["point_in_time_recovery"])["enabled"] is True
@@ -180,13 +240,14 @@ def test_table_keys_and_indexes_are_the_design(tf: Config, domain: str) -> None:
 
 
 def test_every_domain_has_its_store_url(tf: Config) -> None:
-    urls = tf.locals["store_url_env"]
-    assert set(urls) == set(TABLES)
-    for domain, variables in urls.items():
-        assert variables == {
-            f"CONDUIT_{domain.upper()}_URL": f"dynamodb://${{aws_dynamodb_table.{domain}.name}}"
-        }
-    assert set(tf.locals["table_arns"]) == set(TABLES)
+    # Over the table's instances, so over the domains (test_one_table_per_domain_named_after_it).
+    assert tf.locals["store_url_env"] == (
+        "${{for domain, table in aws_dynamodb_table.domain : "
+        'domain => {"CONDUIT_${upper(domain)}_URL" = "dynamodb://${table.name}"}}}'
+    )
+    assert tf.locals["table_arns"] == (
+        "${{for domain, table in aws_dynamodb_table.domain : domain => table.arn}}"
+    )
 
 
 # --- Lambda handlers: real functions in the repository ---
@@ -382,7 +443,12 @@ def _function_environment_names(tf: Config) -> dict[str, set[str]]:
             for local in locals_:
                 texts += _strings(tf.locals[local])
             followed |= locals_
-        names[name] = {n for text in texts for n in _CONDUIT_NAME.findall(text)}
+        names[name] = {n for text in texts for n in _CONDUIT_NAME.findall(text)} | {
+            f"CONDUIT_{domain.upper()}{suffix}"
+            for text in texts
+            for suffix in _CONDUIT_DOMAIN_NAME.findall(text)
+            for domain in _table_indexes(tf)
+        }
     return names
 
 
@@ -472,8 +538,39 @@ def test_wildcard_resources_only_where_aws_needs_them(tf: Config) -> None:
         assert xray_only or "condition" in statement, f"{where}: unconditioned '*' for {actions}"
 
 
+def _role_statements(tf: Config, document: str, function: str) -> dict[str, dict[str, Any]]:
+    """The statements of a role's policy document by sid, with those it takes from the shared
+    `function` document (source_policy_documents) for `function` (an HCL key expression)."""
+    own = tf.data[("aws_iam_policy_document", document)]
+    assert own["source_policy_documents"] == [
+        f"${{data.aws_iam_policy_document.function[{function}].json}}"
+    ]
+    statements: dict[str, dict[str, Any]] = {}
+    shared = tf.data[("aws_iam_policy_document", "function")]["statement"]
+    for statement in shared + own["statement"]:
+        # AWS's provider lets a document's statement replace a source's with the same sid.
+        assert statement["sid"] not in statements, f"{document}: two statements {statement['sid']}"
+        statements[statement["sid"]] = statement
+    return statements
+
+
+def test_every_function_role_uses_the_key_and_writes_its_own_logs_and_traces(tf: Config) -> None:
+    shared = tf.data[("aws_iam_policy_document", "function")]
+    # One document per function, keyed like the log groups, so each.key names its own group.
+    assert shared["for_each"] == "${local.function_names}"
+    assert tf.resources[("aws_cloudwatch_log_group", "lambda")]["for_each"] == shared["for_each"]
+    statements = {s["sid"]: s for s in shared["statement"]}
+    assert set(statements) == {"UseKey", "WriteOwnLogs", "WriteTraces"}
+    assert statements["UseKey"]["actions"] == ["kms:Decrypt"]
+    assert statements["UseKey"]["resources"] == ["${aws_kms_key.main.arn}"]
+    assert statements["WriteOwnLogs"]["resources"] == [
+        "${aws_cloudwatch_log_group.lambda[each.key].arn}:*"
+    ]
+    assert all(a.startswith("xray:") for a in statements["WriteTraces"]["actions"])
+
+
 def test_api_role_reaches_its_tables_bus_secret_and_key_only(tf: Config) -> None:
-    statements = {s["sid"]: s for s in tf.data[("aws_iam_policy_document", "api")]["statement"]}
+    statements = _role_statements(tf, "api", '"api"')
     tables = statements["OwnTablesAndIndexes"]["resources"]
     assert "values(local.table_arns)" in tables
     assert "/index/*" in tables
@@ -490,9 +587,7 @@ def test_api_role_reaches_its_tables_bus_secret_and_key_only(tf: Config) -> None
 
 
 def test_consumer_roles_reach_their_own_table_and_queue_only(tf: Config) -> None:
-    statements = {
-        s["sid"]: s for s in tf.data[("aws_iam_policy_document", "consumer")]["statement"]
-    }
+    statements = _role_statements(tf, "consumer", "each.key")
     assert statements["OwnTableAndIndexes"]["resources"] == [
         "${local.table_arns[each.key]}",
         "${local.table_arns[each.key]}/index/*",

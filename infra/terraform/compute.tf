@@ -7,10 +7,6 @@ locals {
   # What the API function reads at start (config.py, aws_lambda/api.py). The JWT secret is not
   # here: the function reads it from the SSM parameter at cold start.
   api_environment = merge(
-    local.store_url_env.users,
-    local.store_url_env.articles,
-    local.store_url_env.likes,
-    local.store_url_env.comments,
     {
       CONDUIT_ENV                  = "production"
       CONDUIT_EVENT_BUS            = "eventbridge://${aws_cloudwatch_event_bus.main.name}"
@@ -18,6 +14,8 @@ locals {
       CONDUIT_CORS_ORIGINS         = join(",", var.cors_origins)
       CONDUIT_LOG_LEVEL            = var.log_level
     },
+    # Every domain's CONDUIT_<DOMAIN>_URL: the API opens all the stores.
+    values(local.store_url_env)...
   )
 }
 

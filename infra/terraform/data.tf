@@ -3,178 +3,63 @@
 # global secondary indexes projecting whole items.
 
 locals {
+  # Domain => its global secondary indexes (TABLES in stores/dynamodb/tables.py), each keyed
+  # on its own string attributes. The comment on each index: its items' key / sort key.
+  table_indexes = {
+    users = [
+      # USER#<followee> / FOLLOWER#<follower>: a user's followers.
+      { name = "followers", hash_key = "gsi1pk", range_key = "gsi1sk" },
+    ]
+    articles = [
+      # ARTICLES / time_key: every article, newest first.
+      { name = "newest", hash_key = "gsi1pk", range_key = "gsi1sk" },
+      # AUTHOR#<author_id> / time_key: an author's articles, newest first.
+      { name = "by_author", hash_key = "gsi2pk", range_key = "gsi2sk" },
+    ]
+    likes = [
+      # USER#<user_id> / ARTICLE#<article_id>: the articles a user likes.
+      { name = "by_user", hash_key = "gsi1pk", range_key = "gsi1sk" },
+    ]
+    comments = []
+  }
+
   # CONDUIT_<DOMAIN>_URL of each domain's store (stores/dynamodb/backend.py).
   store_url_env = {
-    users    = { CONDUIT_USERS_URL = "dynamodb://${aws_dynamodb_table.users.name}" }
-    articles = { CONDUIT_ARTICLES_URL = "dynamodb://${aws_dynamodb_table.articles.name}" }
-    likes    = { CONDUIT_LIKES_URL = "dynamodb://${aws_dynamodb_table.likes.name}" }
-    comments = { CONDUIT_COMMENTS_URL = "dynamodb://${aws_dynamodb_table.comments.name}" }
+    for domain, table in aws_dynamodb_table.domain :
+    domain => { "CONDUIT_${upper(domain)}_URL" = "dynamodb://${table.name}" }
   }
 
-  table_arns = {
-    users    = aws_dynamodb_table.users.arn
-    articles = aws_dynamodb_table.articles.arn
-    likes    = aws_dynamodb_table.likes.arn
-    comments = aws_dynamodb_table.comments.arn
-  }
+  table_arns = { for domain, table in aws_dynamodb_table.domain : domain => table.arn }
 }
 
-resource "aws_dynamodb_table" "users" {
-  name                        = "${local.prefix}-users"
+resource "aws_dynamodb_table" "domain" {
+  for_each = local.table_indexes
+
+  name                        = "${local.prefix}-${each.key}"
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "pk"
   range_key                   = "sk"
   deletion_protection_enabled = local.is_prod
 
-  attribute {
-    name = "pk"
-    type = "S"
-  }
-  attribute {
-    name = "sk"
-    type = "S"
-  }
-  attribute {
-    name = "gsi1pk"
-    type = "S"
-  }
-  attribute {
-    name = "gsi1sk"
-    type = "S"
+  # Every attribute a key or an index is built on: all strings.
+  dynamic "attribute" {
+    for_each = distinct(concat(["pk", "sk"], flatten([for index in each.value : [index.hash_key, index.range_key]])))
+
+    content {
+      name = attribute.value
+      type = "S"
+    }
   }
 
-  # USER#<followee> / FOLLOWER#<follower>: a user's followers.
-  global_secondary_index {
-    name            = "followers"
-    hash_key        = "gsi1pk"
-    range_key       = "gsi1sk"
-    projection_type = "ALL"
-  }
+  dynamic "global_secondary_index" {
+    for_each = each.value
 
-  point_in_time_recovery {
-    enabled = true
-  }
-
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = aws_kms_key.main.arn
-  }
-}
-
-resource "aws_dynamodb_table" "articles" {
-  name                        = "${local.prefix}-articles"
-  billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = "pk"
-  range_key                   = "sk"
-  deletion_protection_enabled = local.is_prod
-
-  attribute {
-    name = "pk"
-    type = "S"
-  }
-  attribute {
-    name = "sk"
-    type = "S"
-  }
-  attribute {
-    name = "gsi1pk"
-    type = "S"
-  }
-  attribute {
-    name = "gsi1sk"
-    type = "S"
-  }
-  attribute {
-    name = "gsi2pk"
-    type = "S"
-  }
-  attribute {
-    name = "gsi2sk"
-    type = "S"
-  }
-
-  # ARTICLES / time_key: every article, newest first.
-  global_secondary_index {
-    name            = "newest"
-    hash_key        = "gsi1pk"
-    range_key       = "gsi1sk"
-    projection_type = "ALL"
-  }
-
-  # AUTHOR#<author_id> / time_key: an author's articles, newest first.
-  global_secondary_index {
-    name            = "by_author"
-    hash_key        = "gsi2pk"
-    range_key       = "gsi2sk"
-    projection_type = "ALL"
-  }
-
-  point_in_time_recovery {
-    enabled = true
-  }
-
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = aws_kms_key.main.arn
-  }
-}
-
-resource "aws_dynamodb_table" "likes" {
-  name                        = "${local.prefix}-likes"
-  billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = "pk"
-  range_key                   = "sk"
-  deletion_protection_enabled = local.is_prod
-
-  attribute {
-    name = "pk"
-    type = "S"
-  }
-  attribute {
-    name = "sk"
-    type = "S"
-  }
-  attribute {
-    name = "gsi1pk"
-    type = "S"
-  }
-  attribute {
-    name = "gsi1sk"
-    type = "S"
-  }
-
-  # USER#<user_id> / ARTICLE#<article_id>: the articles a user likes.
-  global_secondary_index {
-    name            = "by_user"
-    hash_key        = "gsi1pk"
-    range_key       = "gsi1sk"
-    projection_type = "ALL"
-  }
-
-  point_in_time_recovery {
-    enabled = true
-  }
-
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = aws_kms_key.main.arn
-  }
-}
-
-resource "aws_dynamodb_table" "comments" {
-  name                        = "${local.prefix}-comments"
-  billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = "pk"
-  range_key                   = "sk"
-  deletion_protection_enabled = local.is_prod
-
-  attribute {
-    name = "pk"
-    type = "S"
-  }
-  attribute {
-    name = "sk"
-    type = "S"
+    content {
+      name            = global_secondary_index.value.name
+      hash_key        = global_secondary_index.value.hash_key
+      range_key       = global_secondary_index.value.range_key
+      projection_type = "ALL"
+    }
   }
 
   point_in_time_recovery {

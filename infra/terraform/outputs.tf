@@ -5,12 +5,7 @@ output "api_url" {
 
 output "table_names" {
   description = "DynamoDB table of each domain."
-  value = {
-    users    = aws_dynamodb_table.users.name
-    articles = aws_dynamodb_table.articles.name
-    likes    = aws_dynamodb_table.likes.name
-    comments = aws_dynamodb_table.comments.name
-  }
+  value       = { for domain, table in aws_dynamodb_table.domain : domain => table.name }
 }
 
 output "event_bus_name" {

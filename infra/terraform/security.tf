@@ -116,12 +116,40 @@ locals {
   ]
 }
 
+# What every function's role allows, whatever the function: decrypting with the key (its
+# environment, the secret, the tables and queues are encrypted with it), writing its own log
+# group, and sending traces. Each role's own document below adds what that function reaches.
+data "aws_iam_policy_document" "function" {
+  for_each = local.function_names
+
+  statement {
+    sid       = "UseKey"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.main.arn]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.lambda[each.key].arn}:*"]
+  }
+
+  statement {
+    sid = "WriteTraces"
+    # X-Ray has no resource-level permissions.
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
 resource "aws_iam_role" "api" {
   name               = "${local.function_names["api"]}-function"
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
 }
 
 data "aws_iam_policy_document" "api" {
+  source_policy_documents = [data.aws_iam_policy_document.function["api"].json]
+
   statement {
     sid       = "OwnTablesAndIndexes"
     actions   = local.dynamodb_data_actions
@@ -138,25 +166,6 @@ data "aws_iam_policy_document" "api" {
     sid       = "ReadJwtSecret"
     actions   = ["ssm:GetParameter"]
     resources = [aws_ssm_parameter.jwt_secret.arn]
-  }
-
-  statement {
-    sid       = "UseKey"
-    actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.main.arn]
-  }
-
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.lambda["api"].arn}:*"]
-  }
-
-  statement {
-    sid = "WriteTraces"
-    # X-Ray has no resource-level permissions.
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"]
   }
 }
 
@@ -176,6 +185,8 @@ resource "aws_iam_role" "consumer" {
 data "aws_iam_policy_document" "consumer" {
   for_each = local.consumers
 
+  source_policy_documents = [data.aws_iam_policy_document.function[each.key].json]
+
   statement {
     sid       = "OwnTableAndIndexes"
     actions   = local.dynamodb_data_actions
@@ -186,25 +197,6 @@ data "aws_iam_policy_document" "consumer" {
     sid       = "OwnQueue"
     actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
     resources = [aws_sqs_queue.events[each.key].arn]
-  }
-
-  statement {
-    sid       = "UseKey"
-    actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.main.arn]
-  }
-
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.lambda[each.key].arn}:*"]
-  }
-
-  statement {
-    sid = "WriteTraces"
-    # X-Ray has no resource-level permissions.
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"]
   }
 }
 
