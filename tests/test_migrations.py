@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import subprocess
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 
 from app import create_app
 from config import DOMAINS, Environment, Settings
-from models.articles import ArticleQuery
+from models.articles import ArticleEdit, ArticleQuery, NewArticle
 from models.pages import Window
 from stores.factory import OpenStores
 from stores.sql import versioning
@@ -209,6 +209,89 @@ def test_the_tag_order_migration_keeps_every_listable_tag(empty_urls: dict[str, 
     assert asyncio.run(read()) == (["newer", "older"], 2, ["x", "y"])
 
 
+def test_the_counts_migration_counts_the_articles_there(empty_urls: dict[str, str]) -> None:
+    """articles_0003 fills the kept counts from the articles there, and the store's writes
+    carry on from them."""
+    upgrade(empty_urls)
+    articles_only = {"articles": empty_urls["articles"]}
+    downgrade(articles_only, "articles_0002")
+    authors = (7, 7, 7, 8, 1234567890123)
+
+    async def fill(backend: SqlBackend) -> list[int]:
+        # Ids from the sequence, as the store's own writes draw them afterwards.
+        async with backend.engine("articles").begin() as conn:
+            ids = [
+                (
+                    await conn.execute(
+                        text(
+                            "INSERT INTO articles (slug, title, description, body, author_id,"
+                            " created_at, updated_at)"
+                            " VALUES (:slug, 't', 'd', 'b', :author, :at, :at) RETURNING id"
+                        ),
+                        {"slug": f"a{n}", "author": author, "at": datetime(2026, 1, 1)},
+                    )
+                ).scalar_one()
+                for n, author in enumerate(authors)
+            ]
+            tagged = ((0, "x"), (1, "x"), (1, "y"), (4, "ünïcode"))
+            for n, tag in tagged:
+                await conn.execute(
+                    text(
+                        "INSERT INTO article_tags (article_id, tag, created_at)"
+                        " VALUES (:id, :tag, :at)"
+                    ),
+                    {"id": ids[n], "tag": tag, "at": datetime(2026, 1, 1)},
+                )
+        return ids
+
+    ids = _run(articles_only, fill)
+    upgrade(articles_only)
+    queries = {
+        "all": ArticleQuery(),
+        "x": ArticleQuery(tag="x"),
+        "y": ArticleQuery(tag="y"),
+        "ünïcode": ArticleQuery(tag="ünïcode"),
+        "none": ArticleQuery(tag="none"),
+        "7": ArticleQuery(author_ids=(7,)),
+        "feed": ArticleQuery(author_ids=(7, 8, 1234567890123, 9)),
+    }
+
+    async def counts(write: bool) -> dict[str, int]:
+        open_stores = OpenStores(empty_urls)
+        articles = open_stores.stores.articles
+        try:
+            if write:
+                article = await articles.create(
+                    NewArticle("new", "t", "d", "b", ("x",), 8, datetime(2026, 2, 1, tzinfo=UTC))
+                )
+                await articles.delete(ids[0])
+                await articles.update(
+                    ids[1], ArticleEdit("a1", "t", "d", "b", ("y",), article.created_at)
+                )
+            return {name: await articles.count(query) for name, query in queries.items()}
+        finally:
+            await open_stores.close()
+
+    assert asyncio.run(counts(write=False)) == {
+        "all": 5,
+        "x": 2,
+        "y": 1,
+        "ünïcode": 1,
+        "none": 0,
+        "7": 3,
+        "feed": 5,
+    }
+    assert asyncio.run(counts(write=True)) == {
+        "all": 5,
+        "x": 1,
+        "y": 1,
+        "ünïcode": 1,
+        "none": 0,
+        "7": 2,
+        "feed": 5,
+    }
+
+
 def test_a_development_start_migrates_empty_databases(empty_urls: dict[str, str]) -> None:
     settings = settings_for(empty_urls, "sqlite+aiosqlite:///:memory:")
     assert settings.environment is Environment.DEVELOPMENT
@@ -250,7 +333,7 @@ def test_production_refuses_a_database_one_migration_behind(empty_urls: dict[str
     ):
         pass
     assert str(refused.value).startswith(
-        "the articles database is at articles_0001 (the latest is articles_0002): "
+        "the articles database is at articles_0001 (the latest is articles_0003): "
     )
     upgrade(empty_urls)
     with TestClient(create_app(production(empty_urls))) as http:
@@ -277,8 +360,8 @@ def test_the_migrate_command_applies_one_domain_or_all(empty_urls: dict[str, str
     )
     one = migrate_command(env, "upgrade", "--domain", "articles")
     assert one.returncode == 0, one.stderr
-    assert one.stdout == "articles: at articles_0002 (the latest)\n"
-    assert "Running upgrade articles_0001 -> articles_0002" in one.stderr
+    assert one.stdout == "articles: at articles_0003 (the latest)\n"
+    assert "Running upgrade articles_0002 -> articles_0003" in one.stderr
 
     behind = migrate_command(env, "current")
     assert behind.returncode == 1

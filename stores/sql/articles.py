@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, delete, exc, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -15,7 +17,9 @@ from models.pages import Window
 from models.validation import MISSING
 from stores.sql._common import SqlStore, newest_first
 from stores.sql.restoring import advance_ids, hold_ids, replacing
-from stores.sql.tables import article_tags, articles
+from stores.sql.tables import article_counts, article_tags, articles
+
+ALL_KEY = "all"
 
 
 class SqlArticleStore(SqlStore):
@@ -43,6 +47,7 @@ class SqlArticleStore(SqlStore):
             async with self._begin() as conn:
                 created = [_article(m) for m in (await conn.execute(stmt, values)).mappings()]
                 await _write_tags(conn, [(a, n.tags) for a, n in zip(created, new, strict=True)])
+                await _change_counts(conn, _keys((n.author_id, n.tags) for n in new))
         except exc.IntegrityError:
             raise Conflict.taken("slug") from None
         return created
@@ -68,18 +73,35 @@ class SqlArticleStore(SqlStore):
                     raise NotFound("article")
                 article = _article(found)
                 if edit.tags is not MISSING:
-                    await conn.execute(
-                        delete(article_tags).where(article_tags.c.article_id == article_id)
+                    dropped = await conn.execute(
+                        delete(article_tags)
+                        .where(article_tags.c.article_id == article_id)
+                        .returning(article_tags.c.tag)
                     )
+                    old = Counter(_tag_key(t) for t in dropped.scalars())
                     await _write_tags(conn, [(article, edit.tags)])
+                    new = Counter(_tag_key(t) for t in edit.tags)
+                    await _change_counts(conn, _difference(new, old))
         except exc.IntegrityError:
             raise Conflict.taken("slug") from None
         return article
 
     async def delete(self, article_id: int) -> None:
         async with self._begin() as conn:
-            await conn.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
-            await conn.execute(delete(articles).where(articles.c.id == article_id))
+            # Only the transaction that really deleted the row takes its counts away: a repeated
+            # or concurrent delete of the same article finds nothing and changes nothing.
+            deleted = await conn.execute(
+                delete(articles).where(articles.c.id == article_id).returning(articles.c.author_id)
+            )
+            author_id = deleted.scalar_one_or_none()
+            if author_id is None:
+                return
+            tags = await conn.execute(
+                delete(article_tags)
+                .where(article_tags.c.article_id == article_id)
+                .returning(article_tags.c.tag)
+            )
+            await _change_counts(conn, _difference(Counter(), _keys([(author_id, tags.scalars())])))
 
     async def by_slug(self, slug: str) -> Article | None:
         async with self._connect() as conn:
@@ -100,10 +122,16 @@ class SqlArticleStore(SqlStore):
             return [_article(m) for m in (await conn.execute(stmt)).mappings()]
 
     async def count(self, query: ArticleQuery) -> int:
-        if query.tag is not None and query == ArticleQuery(tag=query.tag):
-            # Filtered by the tag alone, the tag's index answers it: every tag row has its
-            # article (both are written and deleted together), so no article needs reading.
-            stmt = select(func.count()).where(article_tags.c.tag == query.tag)
+        if query.matches_nothing:
+            return 0
+        # The home page, a tag page and a feed read their kept counts (a missing row is 0);
+        # filters combined count their rows, as few as the narrower filter selects.
+        if query == ArticleQuery():
+            stmt = _kept([ALL_KEY])
+        elif query.tag is not None and query == ArticleQuery(tag=query.tag):
+            stmt = _kept([_tag_key(query.tag)])
+        elif query.author_ids is not None and query == ArticleQuery(author_ids=query.author_ids):
+            stmt = _kept([_author_key(a) for a in sorted(set(query.author_ids))])
         else:
             stmt = _filtered(select(func.count()).select_from(articles), query)
         async with self._connect() as conn:
@@ -149,11 +177,28 @@ class SqlArticleStore(SqlStore):
         try:
             async with self._begin() as conn:
                 await hold_ids(conn, articles)
+                # The counts change by the difference between what the records replace and the
+                # records themselves, so a batch restored again changes none. Writing first
+                # makes SQLite take its write lock before what is there is read.
+                dropped = await conn.execute(
+                    delete(article_tags)
+                    .where(article_tags.c.article_id.in_(ids))
+                    .returning(article_tags.c.article_id, article_tags.c.tag)
+                )
+                old_tags: dict[int, list[str]] = {}
+                for article_id, tag in dropped:
+                    old_tags.setdefault(article_id, []).append(tag)
+                there = await conn.execute(
+                    select(articles.c.id, articles.c.author_id).where(articles.c.id.in_(ids))
+                )
+                old = _keys((author_id, old_tags.get(i, [])) for i, author_id in there)
                 await conn.execute(
                     replacing(articles, conn.dialect.name), [_columns(r.article) for r in records]
                 )
-                await conn.execute(delete(article_tags).where(article_tags.c.article_id.in_(ids)))
                 await _write_tags(conn, [(r.article, r.tags) for r in records])
+                await _change_counts(
+                    conn, _difference(_keys((r.article.author_id, r.tags) for r in records), old)
+                )
                 await advance_ids(conn, articles, max(ids))
         except exc.IntegrityError:
             raise Conflict.taken("slug") from None
@@ -180,6 +225,54 @@ async def _write_tags(conn: AsyncConnection, tags: Sequence[tuple[Article, Seque
     ]
     if rows:
         await conn.execute(insert(article_tags), rows)
+
+
+def _tag_key(tag: str) -> str:
+    return f"tag:{tag}"
+
+
+def _author_key(author_id: int) -> str:
+    return f"author:{author_id}"
+
+
+def _keys(authored: Iterable[tuple[int, Iterable[str]]]) -> Counter[str]:
+    """How many of the given articles (author id and tags) each count key counts."""
+    keys: Counter[str] = Counter()
+    for author_id, tags in authored:
+        keys.update([ALL_KEY, _author_key(author_id), *map(_tag_key, tags)])
+    return keys
+
+
+def _difference(new: Counter[str], old: Counter[str]) -> Counter[str]:
+    """`new` minus `old`, key by key, negative changes kept (Counter's `-` drops them)."""
+    changes = Counter(new)
+    changes.subtract(old)
+    return changes
+
+
+def _kept(keys: Sequence[str]) -> Select[Any]:
+    """The sum of the kept counts of `keys`: one primary-key probe per key."""
+    return select(func.coalesce(func.sum(article_counts.c["count"]), 0)).where(
+        article_counts.c["key"].in_(keys)
+    )
+
+
+async def _change_counts(conn: AsyncConnection, changes: Mapping[str, int]) -> None:
+    """Add each change to its key's count, creating the row at need, in one statement. Keys go
+    in sorted order, the order every writer locks their rows in, so that two writers sharing
+    keys wait for each other instead of deadlocking."""
+    rows = [{"key": key, "count": change} for key, change in sorted(changes.items()) if change]
+    if not rows:
+        return
+    stmt = (
+        postgresql.insert(article_counts)
+        if conn.dialect.name == "postgresql"
+        else sqlite.insert(article_counts)
+    )
+    total = article_counts.c["count"] + stmt.excluded["count"]
+    await conn.execute(
+        stmt.on_conflict_do_update(index_elements=["key"], set_={"count": total}), rows
+    )
 
 
 def _columns(article: Article) -> dict[str, Any]:

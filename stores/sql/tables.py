@@ -85,6 +85,15 @@ article_tags = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_article_tags_tag_newest", "tag", "created_at", "article_id"),
 )
+# Exact counts kept beside the rows they count, changed in the transaction of every article
+# write, so that a list's count reads one row (or one per followed author) instead of counting
+# index entries, which grows with the data. Keys: "all", "tag:<tag>", "author:<id>".
+article_counts = Table(
+    "article_counts",
+    articles_metadata,
+    Column("key", String(80), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+)
 
 likes_metadata = MetaData(naming_convention=NAMING)
 likes = Table(

@@ -4,10 +4,11 @@ included, and filtered lists page like the plain one."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
 
-from models.articles import ArticleQuery
+from models.articles import Article, ArticleQuery, ArticleRecord
 from models.errors import Conflict
 from models.pages import Window
 from stores.protocols import Stores
@@ -142,3 +143,112 @@ async def test_filtered_lists_walk_page_by_page(stores: Stores) -> None:
         for offset in range(len(expected) + 1):
             window = Window(limit=2, offset=offset)
             assert await stores.articles.page(query, window) == expected[offset : offset + 2]
+
+
+async def assert_counts_match_lists(
+    stores: Stores, tags: Sequence[str], authors: Sequence[int]
+) -> None:
+    """Every count the pages show (home, each tag, each author, a feed of all the authors and
+    of a few) equals the number of articles its list holds."""
+    queries = [
+        EVERYTHING,
+        *(ArticleQuery(tag=t) for t in tags),
+        *(ArticleQuery(author_ids=(a,)) for a in authors),
+        ArticleQuery(author_ids=tuple(authors)),
+        ArticleQuery(author_ids=tuple(authors[::2])),
+    ]
+    for query in queries:
+        listed = len(await stores.articles.page(query, ALL))
+        assert await stores.articles.count(query) == listed, query
+
+
+def record(ident: int, author_id: int, *tags: str) -> ArticleRecord:
+    return ArticleRecord(
+        Article(
+            id=ident,
+            slug=f"restored-{ident}",
+            title=f"Title {ident}",
+            description="About it",
+            body="Body",
+            author_id=author_id,
+            created_at=at(ident),
+            updated_at=at(ident),
+        ),
+        tags,
+    )
+
+
+async def test_counts_stay_exact_through_restores_repeated_and_replacing(stores: Stores) -> None:
+    made = await stores.articles.create_many(
+        [new(f"m{i}", at(i), author_id=1, tags=("x", "y")) for i in range(3)]
+    )
+    batch = [
+        record(made[0].id, 2, "y", "z"),  # over an article: another author, other tags
+        record(made[1].id, 1, "x", "y"),  # over an article, exactly as it is
+        record(100, 3, "z"),
+        record(101, 3),
+    ]
+    for _ in range(2):  # a copy resumed after an interruption restores its last batch again
+        await stores.articles.restore(batch)
+    assert await stores.articles.count(EVERYTHING) == 5
+    assert await stores.articles.count(ArticleQuery(author_ids=(1,))) == 2
+    assert await stores.articles.count(ArticleQuery(author_ids=(2, 3))) == 3
+    assert await tag_counts(stores, "x", "y", "z") == {"x": 2, "y": 3, "z": 2}
+    await assert_counts_match_lists(stores, ["x", "y", "z"], [1, 2, 3])
+
+    # A later batch overlapping the first one, with its articles changed again.
+    await stores.articles.restore([record(100, 1, "x"), record(102, 2, "z")])
+    assert await stores.articles.count(EVERYTHING) == 6
+    assert await tag_counts(stores, "x", "y", "z") == {"x": 3, "y": 3, "z": 2}
+    await assert_counts_match_lists(stores, ["x", "y", "z"], [1, 2, 3])
+
+
+async def test_deleting_twice_or_at_once_takes_an_article_away_once(stores: Stores) -> None:
+    a = await stores.articles.create(new("a", at(0), author_id=1, tags=("x",)))
+    b = await stores.articles.create(new("b", at(1), author_id=2, tags=("x", "y")))
+    await stores.articles.create(new("c", at(2), author_id=2, tags=("y",)))
+    await stores.articles.delete(a.id)
+    await stores.articles.delete(a.id)
+    await asyncio.gather(*(stores.articles.delete(b.id) for _ in range(EDITORS)))
+    assert await stores.articles.count(EVERYTHING) == 1
+    assert await stores.articles.count(ArticleQuery(author_ids=(1, 2))) == 1
+    assert await tag_counts(stores, "x", "y") == {"x": 0, "y": 1}
+    await assert_counts_match_lists(stores, ["x", "y"], [1, 2])
+
+
+async def test_updates_keep_author_counts_and_move_tag_counts(stores: Stores) -> None:
+    a = await stores.articles.create(new("a", at(0), author_id=1, tags=("x",)))
+    await stores.articles.create(new("b", at(1), author_id=2, tags=("x",)))
+    await stores.articles.update(a.id, edit(a, slug="a2", tags=("y", "z")))
+    await stores.articles.update(a.id, edit(a, slug="a3"))  # tags kept
+    await stores.articles.update(a.id, edit(a, slug="a4", tags=("y", "z")))  # the same tags
+    assert await stores.articles.count(ArticleQuery(author_ids=(1,))) == 1
+    assert await stores.articles.count(ArticleQuery(author_ids=(1, 2))) == 2
+    assert await stores.articles.count(EVERYTHING) == 2
+    assert await tag_counts(stores, "x", "y", "z") == {"x": 1, "y": 1, "z": 1}
+    await assert_counts_match_lists(stores, ["x", "y", "z"], [1, 2])
+
+
+async def test_concurrent_writes_by_different_authors_leave_exact_counts(stores: Stores) -> None:
+    """Every write changes the `all` count; writes of batches sharing tags and authors, taken in
+    different orders, must neither lose a change nor deadlock."""
+    singles = [
+        stores.articles.create(new(f"s{i}", at(i), author_id=i + 1, tags=("shared", f"t{i}")))
+        for i in range(RACERS)
+    ]
+    batches = [
+        stores.articles.create_many(
+            [
+                new(f"b{i}-{j}", at(100 + j), author_id=(i + j) % 3 + 1, tags=(f"t{j}", "shared"))
+                for j in range(3)
+            ][:: 1 if i % 2 else -1]
+        )
+        for i in range(EDITORS)
+    ]
+    await asyncio.gather(*singles, *batches)
+    total = RACERS + 3 * EDITORS
+    assert await stores.articles.count(EVERYTHING) == total
+    assert await stores.articles.count(ArticleQuery(tag="shared")) == total
+    authors = list(range(1, RACERS + 1))
+    assert await stores.articles.count(ArticleQuery(author_ids=tuple(authors))) == total
+    await assert_counts_match_lists(stores, ["shared", *(f"t{i}" for i in range(RACERS))], authors)
