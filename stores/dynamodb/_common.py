@@ -37,6 +37,10 @@ _UNAVAILABLE_CODES = frozenset(
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
 COUNTER_KEY = {"pk": "COUNTER", "sk": "COUNTER"}
+# The item in an article's partition of the likes and of the comments table that counts its
+# likes or comments: its sort key, and the attribute holding the count.
+COUNT_SK = "COUNT"
+COUNTED = "total"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _serializer = TypeSerializer()

@@ -12,6 +12,8 @@ from models.comments import Comment, NewComment
 from models.pages import Window
 from stores.dynamodb._common import (
     CONDITION_FAILED,
+    COUNT_SK,
+    COUNTED,
     Change,
     DynamoTable,
     ItemKey,
@@ -34,8 +36,6 @@ from stores.dynamodb._common import (
 from stores.dynamodb.tables import time_key
 from stores.errors import StoreUnavailable
 
-COUNT_SK = "COUNT"
-_COUNTED = "total"
 _IN_ARTICLE = "COMMENT#"
 # restore's read-then-write rounds when comments changed meanwhile cancel its transactions.
 _ATTEMPTS = 5
@@ -114,7 +114,7 @@ class DynamoCommentStore:
 
     async def count(self, article_id: int) -> int:
         item = await get_one(self._table, key(*_count_key(article_id)))
-        return 0 if item is None else int(item.get(_COUNTED, 0))
+        return 0 if item is None else int(item.get(COUNTED, 0))
 
     async def delete(self, comment_id: int) -> None:
         item = await get_one(self._table, _by_id_key(comment_id))
@@ -200,7 +200,7 @@ class DynamoCommentStore:
         return Change(tuple(actions), counts)
 
     def _count_action(self, count_key: ItemKey, delta: int) -> dict[str, Any]:
-        return add_action(self._table, key(*count_key), _COUNTED, delta)
+        return add_action(self._table, key(*count_key), COUNTED, delta)
 
 
 def _added(comment_id: int, new: NewComment) -> Comment:

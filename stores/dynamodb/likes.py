@@ -12,6 +12,8 @@ from typing import Any
 from models.likes import Like, LikeStats
 from stores.dynamodb._common import (
     CONDITION_FAILED,
+    COUNT_SK,
+    COUNTED,
     Change,
     DynamoTable,
     ItemKey,
@@ -30,8 +32,6 @@ from stores.dynamodb.tables import TABLES
 from stores.errors import StoreUnavailable
 
 _BY_USER = TABLES["likes"].index("by_user")
-COUNT_SK = "COUNT"
-_COUNTED = "total"
 # like_many's read-then-write rounds when likes written meanwhile cancel its transactions.
 _ATTEMPTS = 5
 
@@ -104,7 +104,7 @@ class DynamoLikeStore:
         for item in await self._table.get_many(keys):
             article_id = _article_id(item["pk"])
             if item["sk"] == COUNT_SK:
-                counts[article_id] = item.get(_COUNTED, 0)
+                counts[article_id] = item.get(COUNTED, 0)
             else:
                 liked.add(article_id)
         return {
@@ -172,7 +172,7 @@ class DynamoLikeStore:
         return [like for like in likes if like not in present]
 
     def _count_action(self, count_key: ItemKey, delta: int) -> dict[str, Any]:
-        return add_action(self._table, key(*count_key), _COUNTED, delta)
+        return add_action(self._table, key(*count_key), COUNTED, delta)
 
 
 def _unless_already_done(reasons: list[str] | None) -> None:
