@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
-# Short timeouts: publishing happens while the request that wrote waits for its answer.
+# Short timeouts: publishing happens while the request that wrote waits for its answer. One
+# try per call: the bus's RetryPolicy does the retrying (refused entries included, which
+# botocore would not retry), and a second layer of retries would multiply that wait.
 _CLIENT_CONFIG = Config(
-    connect_timeout=3, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}
+    connect_timeout=3, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 1}
 )
 
 

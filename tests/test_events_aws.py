@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -28,7 +29,7 @@ from events.subscriptions import CONSUMERS, queue_name
 from resolvers import cascades
 from stores.factory import OpenStores
 from stores.sql.versioning import SchemaNotCurrent
-from tests.aws import in_process_aws
+from tests.aws import FAKE_AWS, in_process_aws
 from tests.conftest import Api, run_python, separate_sqlite_files
 from tests.rest_support import add_comment, new_article
 from tests.test_events import NO_PAUSE, Parked, remaining, seed
@@ -296,6 +297,29 @@ def test_an_event_for_a_bus_that_does_not_exist_is_parked(aws: Deployment) -> No
     [letter] = parked.letters
     assert (letter.event, letter.consumer) == (event, None)
     assert letter.error.startswith("ResourceNotFoundException")
+
+
+def test_an_unreachable_eventbridge_is_tried_as_often_as_the_bus_says_then_parked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only the bus retries: botocore's own retries on top would multiply the time the
+    publishing request waits."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"  # nothing listens there
+    monkeypatch.setenv("AWS_ENDPOINT_URL", closed)
+    for name, value in FAKE_AWS.items():
+        monkeypatch.setenv(name, value)
+    parked = Parked()
+    bus = EventBridgeBus("conduit-events", None, NO_PAUSE, parked)
+    sent: list[str] = []
+    bus._client.meta.events.register("before-send.events.PutEvents", lambda **_: sent.append("x"))
+    event = ArticleDeleted(9)
+    asyncio.run(bus.publish(event))
+    assert len(sent) == NO_PAUSE.attempts
+    [letter] = parked.letters
+    assert (letter.event, letter.attempts) == (event, NO_PAUSE.attempts)
+    assert letter.error.startswith("EndpointConnectionError")
 
 
 def test_the_eventbridge_bus_without_an_aws_region_refuses_to_start(
