@@ -12,13 +12,13 @@ import argparse
 import asyncio
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from auth.passwords import hash_password
 from config import ConfigError, Settings
 from models.errors import Conflict
 from models.users import MIN_PASSWORD
+from seed.arguments import at_least
 from seed.data import DataSet, email_of
 from seed.load import Sizes, Writing, seed
 from stores.factory import OpenStores
@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m seed", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    count = _at_least(0)
+    count = at_least(0)
     parser.add_argument("--users", type=count, default=100, help="default 100")
     parser.add_argument("--articles", type=count, default=1000, help="default 1000")
     parser.add_argument("--follows", type=count, help="default 10 per user")
@@ -91,24 +91,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--comments", type=count, help="default 1 per article")
     parser.add_argument("--seed", type=int, default=1, help="the same seed, the same data set")
     parser.add_argument("--password", default="password123", help="every user's password")
-    parser.add_argument("--batch", type=_at_least(1), default=1000, help="records per write")
+    parser.add_argument("--batch", type=at_least(1), default=1000, help="records per write")
     parser.add_argument(
         "--concurrency",
-        type=_at_least(1),
+        type=at_least(1),
         default=4,
         help="writes in flight at once (default 4; keep it within CONDUIT_DB_POOL_SIZE)",
     )
     return parser
-
-
-def _at_least(low: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        value = int(raw)
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}")
-        return value
-
-    return parse
 
 
 if __name__ == "__main__":

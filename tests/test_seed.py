@@ -120,3 +120,20 @@ def test_a_database_seeded_already_is_refused(
     assert main(["--users", "5", "--articles", "5"]) == 0
     assert main(["--users", "5", "--articles", "5"]) == 1
     assert "seed empty databases" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--users", "many"], "argument --users: 'many' is not a whole number"),
+        (["--articles", "-1"], "argument --articles: must be at least 0"),
+        (["--batch", "0"], "argument --batch: must be at least 1"),
+    ],
+)
+def test_a_size_that_is_no_count_is_a_usage_error(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(arguments)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err

@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from config import DOMAINS, ConfigError
 from models.errors import Conflict
+from seed.arguments import at_least
 from stores.copy import state as states
 from stores.copy.copying import copy
 from stores.copy.domains import DOMAINS as RECORDS
@@ -157,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--from", dest="source", required=True, metavar="URL")
     parser.add_argument("--to", dest="target", required=True, metavar="URL")
     parser.add_argument(
-        "--batch", type=_at_least(1), default=500, help="records per read and write (500)"
+        "--batch", type=at_least(1), default=500, help="records per read and write (500)"
     )
     parser.add_argument(
         "--state", type=Path, metavar="FILE", help="progress file (.copy-DOMAIN.json here)"
@@ -166,19 +166,6 @@ def _parser() -> argparse.ArgumentParser:
         "--verify-only", action="store_true", help="compare both sides, copy nothing"
     )
     return parser
-
-
-def _at_least(low: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        try:
-            value = int(raw)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}")
-        return value
-
-    return parse
 
 
 if __name__ == "__main__":
