@@ -3,12 +3,14 @@ A page never needs more than MAX_BATCH keys of one kind, so a page is one read p
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from aiodataloader import DataLoader
 
+from models.comments import Comment
 from models.likes import LikeStats
-from models.pages import MAX_PAGE_SIZE
+from models.pages import MAX_PAGE_SIZE, Window
 from models.users import User
 from stores.protocols import Stores
 
@@ -30,6 +32,13 @@ class Loaders:
         )
         self.tags: DataLoader[int, list[str]] = DataLoader(self._tags, max_batch_size=MAX_BATCH)
         self.likes: DataLoader[int, LikeStats] = DataLoader(self._likes, max_batch_size=MAX_BATCH)
+        # Keyed by article and window: the comments of every article of a page in one read.
+        self.comment_pages: DataLoader[tuple[int, Window], list[Comment]] = DataLoader(
+            self._comment_pages, max_batch_size=MAX_BATCH
+        )
+        self.comment_counts: DataLoader[int, int] = DataLoader(
+            self._comment_counts, max_batch_size=MAX_BATCH
+        )
 
     async def _users(self, ids: Sequence[int]) -> list[User | None]:
         found = {u.id: u for u in await self._stores.users.by_ids(ids)}
@@ -48,3 +57,19 @@ class Loaders:
     async def _likes(self, article_ids: Sequence[int]) -> list[LikeStats]:
         stats = await self._stores.likes.stats(article_ids, self._viewer_id)
         return [stats.get(i, LikeStats()) for i in article_ids]
+
+    async def _comment_pages(self, keys: Sequence[tuple[int, Window]]) -> list[list[Comment]]:
+        """One read per distinct window (a page of articles asks for one)."""
+        by_window: dict[Window, list[int]] = {}
+        for article_id, window in keys:
+            by_window.setdefault(window, []).append(article_id)
+        windows = list(by_window)
+        found = await asyncio.gather(
+            *(self._stores.comments.pages(by_window[w], w) for w in windows)
+        )
+        pages = dict(zip(windows, found, strict=True))
+        return [pages[window].get(article_id, []) for article_id, window in keys]
+
+    async def _comment_counts(self, article_ids: Sequence[int]) -> list[int]:
+        counts = await self._stores.comments.counts(article_ids)
+        return [counts.get(i, 0) for i in article_ids]

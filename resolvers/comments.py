@@ -23,7 +23,8 @@ class CommentPage:
 
 
 async def comments_of(ctx: Context, article_id: int, window: Window) -> CommentPage:
-    found, more = window.cut(await ctx.stores.comments.page(article_id, window.probe()))
+    """Batched: the comments of every article of a page come in one read."""
+    found, more = window.cut(await ctx.loaders.comment_pages.load((article_id, window.probe())))
     return CommentPage(found, more, article_id)
 
 
@@ -32,7 +33,7 @@ async def comments_of_slug(ctx: Context, slug: str, window: Window) -> CommentPa
 
 
 async def count(ctx: Context, article_id: int) -> int:
-    return await ctx.stores.comments.count(article_id)
+    return await ctx.loaders.comment_counts.load(article_id)
 
 
 def viewer_can_delete(ctx: Context, comment: Comment) -> bool:

@@ -130,10 +130,14 @@ class CommentStore(Store, Protocol):
 
     async def by_id(self, comment_id: int) -> Comment | None: ...
 
-    async def page(self, article_id: int, window: Window) -> list[Comment]:
-        """Newest first."""
+    async def pages(
+        self, article_ids: Sequence[int], window: Window
+    ) -> Mapping[int, list[Comment]]:
+        """Each article's comments, newest first, the window applied to each article's own
+        (absent ids have none)."""
 
-    async def count(self, article_id: int) -> int: ...
+    async def counts(self, article_ids: Sequence[int]) -> Mapping[int, int]:
+        """How many comments each article has (absent ids have none)."""
 
     async def delete(self, comment_id: int) -> None: ...
 

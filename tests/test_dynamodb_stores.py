@@ -104,8 +104,10 @@ async def test_a_comment_page_is_one_query_and_a_count_one_get(stores: Stores) -
     )
     newest_first = sorted(added, key=lambda c: c.position, reverse=True)
     counter = start_counting()
-    page = await stores.comments.page(10, Window(limit=10, after=newest_first[4].position))
-    count = await stores.comments.count(10)
+    page = (
+        await stores.comments.pages([10], Window(limit=10, after=newest_first[4].position))
+    ).get(10, [])
+    count = (await stores.comments.counts([10])).get(10, 0)
     assert counter.count == 2
     assert page == newest_first[5:15]
     assert count == 30
@@ -120,7 +122,7 @@ async def test_adding_comments_is_one_transaction_per_hundred_actions(stores: St
     counter = start_counting()
     await stores.comments.add_many([*batch, batch[0]])
     assert counter.count == 1 + 2
-    assert await stores.comments.count(10) == 99
+    assert (await stores.comments.counts([10])).get(10, 0) == 99
 
 
 async def test_forgetting_an_article_deletes_in_batches_of_25(stores: Stores) -> None:

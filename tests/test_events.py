@@ -285,7 +285,7 @@ async def remaining(settings: Settings, article_ids: list[int]) -> dict[int, tup
     async with opened(settings) as stores:
         stats = await stores.likes.stats(article_ids, None)
         return {
-            a: (await stores.comments.count(a), stats[a].count if a in stats else 0)
+            a: ((await stores.comments.counts([a])).get(a, 0), stats[a].count if a in stats else 0)
             for a in article_ids
         }
 

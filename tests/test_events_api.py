@@ -22,7 +22,10 @@ async def counts_of_ids(settings: Settings, ids: list[int]) -> list[tuple[int, i
     stores = open_stores.stores
     try:
         stats = await stores.likes.stats(ids, None)
-        return [(await stores.comments.count(i), stats[i].count if i in stats else 0) for i in ids]
+        return [
+            ((await stores.comments.counts([i])).get(i, 0), stats[i].count if i in stats else 0)
+            for i in ids
+        ]
     finally:
         await open_stores.close()
 

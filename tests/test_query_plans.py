@@ -139,6 +139,7 @@ BY_TAG = ("ix_article_tags_tag_newest",)
 COMMENTS = ("ix_comments_article_newest",)
 KEPT_COUNTS = ("pk_article_counts",)
 SOME = range(1, 20_000, 1000)  # 20 articles, as on a page
+OTHERS = range(2, 20_000, 1000)  # 20 articles with three comments each
 CASES = {
     "newest first": Case(_page(ArticleQuery()), NEWEST, PAGE),
     "newest first, deep": Case(_page(ArticleQuery(), "articles"), NEWEST, PAGE),
@@ -179,14 +180,19 @@ CASES = {
     "liked articles": Case(_page(ArticleQuery(article_ids=tuple(SOME))), ("pk_articles",), 20),
     "by slug": Case(lambda s, _: s.articles.by_slug("article-77"), ("uq_articles_slug",), 1),
     "comments newest first": Case(
-        lambda s, _: s.comments.page(1, Window(limit=PAGE)), COMMENTS, PAGE
+        lambda s, _: s.comments.pages([1], Window(limit=PAGE)), COMMENTS, PAGE
     ),
     "comments, deep": Case(
-        lambda s, loaded: s.comments.page(1, Window(limit=PAGE, after=loaded.deep["comments"])),
+        lambda s, loaded: s.comments.pages([1], Window(limit=PAGE, after=loaded.deep["comments"])),
         COMMENTS,
         PAGE,
     ),
-    "comments, count": Case(lambda s, _: s.comments.count(2), COMMENTS, 3),
+    # Ranked per article, so it reads every comment of the page's articles (three each here;
+    # article 1's 3,000 would all be read too).
+    "comments of a page of articles": Case(
+        lambda s, _: s.comments.pages(OTHERS, Window(limit=PAGE)), COMMENTS, 3 * 20
+    ),
+    "comments, counts": Case(lambda s, _: s.comments.counts(OTHERS), COMMENTS, 3 * 20),
     "likes of a page": Case(lambda s, _: s.likes.stats(SOME, 5), ("pk_likes",), 5 * 20),
     "likes of a user": Case(lambda s, _: s.likes.liked_article_ids(5), ("ix_likes_user",), 60),
     "followees": Case(lambda s, _: s.users.followees(5), ("pk_follows",), 50),

@@ -38,6 +38,21 @@ ARTICLE_FIELDS = """
     pageInfo { hasNextPage endCursor }
 """
 HOME_PAGE = "query Home($n: Int!) { articles(first: $n) {" + ARTICLE_FIELDS + "} }"
+# Each article of the page with its newest comments: one read of all their comments.
+WITH_COMMENTS = """
+query WithComments($n: Int!) {
+  articles(first: $n) {
+    nodes {
+      slug
+      comments(first: 3) {
+        totalCount
+        nodes { body author { username following } }
+        pageInfo { hasNextPage }
+      }
+    }
+  }
+}
+"""
 FEED = "query Feed($n: Int!) { feed(first: $n) {" + ARTICLE_FIELDS + "} }"
 COMMENTS = """
 query Comments($slug: String!, $n: Int!) {
@@ -56,10 +71,16 @@ BUDGETS = {
     "graphql articles, signed in": 6,
     "graphql articles, anonymous": 6,
     "graphql feed, signed in": 7,
+    "graphql articles with comments, signed in": 6,
+    "graphql articles with comments, anonymous": 6,
     "rest articles, signed in": 6,
     "rest articles, anonymous": 6,
     "rest feed, signed in": 7,
 }
+
+# Reading the comments of a page of articles: one statement on SQL; on DynamoDB one Query per
+# article (each article's comments are a partition of their own), sent all at once.
+COMMENT_QUERIES_PER_ARTICLE = {"sqlite": 0, "postgresql": 0, "dynamodb": 1}
 
 # Round trips of finding a user by name or an article by slug: one statement, or on DynamoDB
 # the name's claim item and then the item it names.
@@ -130,6 +151,13 @@ def seed_up_to(api: Api, start: int, stop: int) -> None:
         if i % 2 == 0:
             response = api.http.post(f"/api/articles/{slug}/favorite", headers=api.auth(FAN))
             assert response.status_code == 200, response.text
+        for commenter in (READER, FAN, AUTHORS[0], AUTHORS[2])[: i % 5]:
+            response = api.http.post(
+                f"/api/articles/{slug}/comments",
+                json={"comment": {"body": f"{commenter} on {i}"}},
+                headers=api.auth(commenter),
+            )
+            assert response.status_code == 201, response.text
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +196,10 @@ def costs(module_api: Api) -> dict[str, dict[int, int]]:
             check_articles(body["articles"], n, signed_in=viewer is not None)
             measured[f"rest articles, {label}"][n] = cost
 
+            cost, data = graphql(api, WITH_COMMENTS, n, viewer)
+            check_comment_previews(data["articles"]["nodes"], n, signed_in=viewer is not None)
+            measured[f"graphql articles with comments, {label}"][n] = cost
+
         cost, data = graphql(api, FEED, n, READER)
         nodes = [e["node"] for e in data["feed"]["edges"]]
         assert data["feed"]["totalCount"] == len(nodes) == feed_size(n)
@@ -184,9 +216,10 @@ def costs(module_api: Api) -> dict[str, dict[int, int]]:
 
 @pytest.mark.parametrize("name", sorted(BUDGETS))
 def test_a_page_costs_the_same_whatever_its_size(
-    costs: dict[str, dict[int, int]], name: str
+    costs: dict[str, dict[int, int]], name: str, backend: str
 ) -> None:
-    by_size = costs[name]
+    per_article = COMMENT_QUERIES_PER_ARTICLE[backend] if "with comments" in name else 0
+    by_size = {n: trips - per_article * n for n, trips in costs[name].items()}
     assert sorted(by_size) == list(SIZES)
     assert len(set(by_size.values())) == 1, f"{name}: round trips by page size {by_size}"
     assert by_size[SIZES[0]] <= BUDGETS[name], f"{name}: {by_size}"
@@ -247,6 +280,20 @@ def test_comment_lists_are_flat(module_api: Api, backend: str) -> None:
         assert 3 <= rest_costs[5] <= 4 + slug_lookup, (viewer, rest_costs)
         assert graphql_costs[5] == graphql_costs[30], (viewer, graphql_costs)
         assert 3 <= graphql_costs[5] <= 5 + slug_lookup, (viewer, graphql_costs)
+
+
+def check_comment_previews(articles: list[dict[str, Any]], n: int, *, signed_in: bool) -> None:
+    """Every article shows its own newest comments (at most 3 of its 0 to 4), with authors."""
+    assert len(articles) == n
+    for article in articles:
+        i = int(article["slug"].rsplit("-", 1)[1])
+        comments = article["comments"]
+        assert comments["totalCount"] == i % 5
+        assert comments["pageInfo"]["hasNextPage"] == (i % 5 > 3)
+        expected = [f"{c} on {i}" for c in (READER, FAN, AUTHORS[0], AUTHORS[2])[: i % 5]]
+        assert [c["body"] for c in comments["nodes"]] == expected[::-1][:3]
+    authors = [c["author"] for a in articles for c in a["comments"]["nodes"]]
+    assert {a["following"] for a in authors} == ({True, False} if signed_in else {False})
 
 
 def check_comments(comments: list[dict[str, Any]], count: int, *, signed_in: bool) -> None:

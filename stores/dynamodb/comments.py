@@ -5,7 +5,8 @@ change together in one transaction, so the count stays exact without a read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from models.comments import Comment, NewComment
@@ -36,6 +37,7 @@ from stores.dynamodb._common import (
 from stores.dynamodb.tables import time_key
 from stores.errors import StoreUnavailable
 
+_ARTICLE = "ARTICLE#"
 _IN_ARTICLE = "COMMENT#"
 # restore's read-then-write rounds when comments changed meanwhile cancel its transactions.
 _ATTEMPTS = 5
@@ -81,7 +83,15 @@ class DynamoCommentStore:
         item = await get_one(self._table, _by_id_key(comment_id))
         return None if item is None else _comment(item)
 
-    async def page(self, article_id: int, window: Window) -> list[Comment]:
+    async def pages(
+        self, article_ids: Sequence[int], window: Window
+    ) -> Mapping[int, list[Comment]]:
+        """One Query per article (its partition holds its comments), all at once."""
+        wanted = list(dict.fromkeys(article_ids))
+        found = await asyncio.gather(*(self._page(a, window) for a in wanted))
+        return {a: page for a, page in zip(wanted, found, strict=True) if page}
+
+    async def _page(self, article_id: int, window: Window) -> list[Comment]:
         """One Query, newest first, after `window.after` by sort key. DynamoDB cannot skip
         items, so an offset is read and dropped."""
         wanted = None if window.limit is None else window.offset + window.limit
@@ -112,9 +122,11 @@ class DynamoCommentStore:
             arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return found[window.offset :]
 
-    async def count(self, article_id: int) -> int:
-        item = await get_one(self._table, key(*_count_key(article_id)))
-        return 0 if item is None else int(item.get(COUNTED, 0))
+    async def counts(self, article_ids: Sequence[int]) -> Mapping[int, int]:
+        """The articles' COUNT items, BatchGetItem 100 a call."""
+        keys = [key(*_count_key(a)) for a in dict.fromkeys(article_ids)]
+        items = await self._table.get_many(keys, attributes=("pk", COUNTED))
+        return {_article_of(i["pk"]): int(i[COUNTED]) for i in items if i.get(COUNTED)}
 
     async def delete(self, comment_id: int) -> None:
         item = await get_one(self._table, _by_id_key(comment_id))
@@ -239,7 +251,11 @@ def _comment(item: dict[str, Any]) -> Comment:
 
 
 def _article_pk(article_id: int) -> str:
-    return f"ARTICLE#{article_id}"
+    return f"{_ARTICLE}{article_id}"
+
+
+def _article_of(pk: str) -> int:
+    return int(pk.removeprefix(_ARTICLE))
 
 
 def _in_article_key(comment: Comment) -> dict[str, str]:

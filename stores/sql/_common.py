@@ -84,9 +84,17 @@ def _cause(error: Exception) -> str:
 def newest_first(
     stmt: Select[Any], created_at: Column[Any], ident: Column[Any], window: Window
 ) -> Select[Any]:
-    if window.after is not None:
-        # A plain tuple on the right binds each value with its column's type, so the instant
-        # goes through UtcDateTime like every stored one (a `tuple_` of literals would bind a
-        # bare DateTime: wrong for a non-UTC instant, and rejected by asyncpg when aware).
-        stmt = stmt.where(tuple_(created_at, ident) < (window.after.created_at, window.after.id))
+    stmt = after_position(stmt, created_at, ident, window)
     return stmt.order_by(created_at.desc(), ident.desc()).limit(window.limit).offset(window.offset)
+
+
+def after_position(
+    stmt: Select[Any], created_at: Column[Any], ident: Column[Any], window: Window
+) -> Select[Any]:
+    """`stmt` kept to the rows older than the window's `after`, if it has one."""
+    if window.after is None:
+        return stmt
+    # A plain tuple on the right binds each value with its column's type, so the instant goes
+    # through UtcDateTime like every stored one (a `tuple_` of literals would bind a bare
+    # DateTime: wrong for a non-UTC instant, and rejected by asyncpg when aware).
+    return stmt.where(tuple_(created_at, ident) < (window.after.created_at, window.after.id))

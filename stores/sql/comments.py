@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import RowMapping
 
 from models.comments import Comment, NewComment
 from models.pages import Window
-from stores.sql._common import SqlStore, newest_first
+from stores.sql._common import SqlStore, after_position, newest_first
 from stores.sql.restoring import advance_ids, hold_ids, replacing
 from stores.sql.tables import comments
 
@@ -42,20 +42,51 @@ class SqlCommentStore(SqlStore):
             found = result.mappings().one_or_none()
         return None if found is None else _comment(found)
 
-    async def page(self, article_id: int, window: Window) -> list[Comment]:
-        stmt = newest_first(
-            select(comments).where(comments.c.article_id == article_id),
-            comments.c.created_at,
-            comments.c.id,
-            window,
+    async def pages(
+        self, article_ids: Sequence[int], window: Window
+    ) -> Mapping[int, list[Comment]]:
+        """One statement: for one article a range of its index; for several, each one's rows
+        ranked newest first (ROW_NUMBER over the article's partition), the window's ranks kept."""
+        wanted = list(dict.fromkeys(article_ids))
+        if not wanted:
+            return {}
+        newest, ident = comments.c.created_at, comments.c.id
+        if len(wanted) == 1:
+            stmt = newest_first(
+                select(comments).where(comments.c.article_id == wanted[0]), newest, ident, window
+            )
+        else:
+            rank = (
+                func.row_number()
+                .over(partition_by=comments.c.article_id, order_by=(newest.desc(), ident.desc()))
+                .label("rank")
+            )
+            ranked = after_position(
+                select(comments, rank).where(comments.c.article_id.in_(wanted)),
+                newest,
+                ident,
+                window,
+            ).subquery()
+            stmt = select(ranked).where(ranked.c.rank > window.offset)
+            if window.limit is not None:
+                stmt = stmt.where(ranked.c.rank <= window.offset + window.limit)
+            stmt = stmt.order_by(ranked.c.article_id, ranked.c.rank)
+        found: dict[int, list[Comment]] = {}
+        async with self._connect() as conn:
+            for m in (await conn.execute(stmt)).mappings():
+                found.setdefault(m["article_id"], []).append(_comment(m))
+        return found
+
+    async def counts(self, article_ids: Sequence[int]) -> Mapping[int, int]:
+        if not article_ids:
+            return {}
+        stmt = (
+            select(comments.c.article_id, func.count())
+            .where(comments.c.article_id.in_(set(article_ids)))
+            .group_by(comments.c.article_id)
         )
         async with self._connect() as conn:
-            return [_comment(m) for m in (await conn.execute(stmt)).mappings()]
-
-    async def count(self, article_id: int) -> int:
-        stmt = select(func.count()).where(comments.c.article_id == article_id)
-        async with self._connect() as conn:
-            return int((await conn.execute(stmt)).scalar_one())
+            return {article_id: n for article_id, n in (await conn.execute(stmt)).all()}
 
     async def delete(self, comment_id: int) -> None:
         async with self._begin() as conn:

@@ -107,6 +107,9 @@ async def test_comments_are_added_in_order(stores: Stores) -> None:
     assert [(c.article_id, c.author_id, c.body, c.created_at) for c in added] == [
         (n.article_id, n.author_id, n.body, n.created_at) for n in batch
     ]
-    assert [c.body for c in await stores.comments.page(10, ALL)] == ["second", "first"]
+    assert [c.body for c in (await stores.comments.pages([10], ALL)).get(10, [])] == [
+        "second",
+        "first",
+    ]
     assert await stores.comments.by_id(added[1].id) == added[1]
-    assert await stores.comments.count(10) == 2
+    assert (await stores.comments.counts([10])).get(10, 0) == 2

@@ -52,29 +52,62 @@ async def test_page_is_newest_first_per_article_with_ties_broken_by_id(stores: S
     ties = sorted([tie_1, tie_2], key=lambda c: c.id, reverse=True)
     order = [newest, *ties, middle, oldest]
 
-    assert await stores.comments.page(10, ALL) == order
-    assert await stores.comments.page(10, Window(limit=2)) == order[:2]
-    assert await stores.comments.page(10, Window(limit=2, offset=3)) == order[3:]
-    assert await stores.comments.page(10, Window(limit=None, offset=5)) == []
-    assert await stores.comments.page(99, ALL) == []
+    assert (await stores.comments.pages([10], ALL)).get(10, []) == order
+    assert (await stores.comments.pages([10], Window(limit=2))).get(10, []) == order[:2]
+    assert (await stores.comments.pages([10], Window(limit=2, offset=3))).get(10, []) == order[3:]
+    assert (await stores.comments.pages([10], Window(limit=None, offset=5))).get(10, []) == []
+    assert (await stores.comments.pages([99], ALL)).get(99, []) == []
     for i, comment in enumerate(order):
-        assert (
-            await stores.comments.page(10, Window(limit=None, after=comment.position))
-            == (order[i + 1 :])
-        ), i
-        assert (
-            await stores.comments.page(10, Window(limit=1, after=comment.position))
-            == (order[i + 1 : i + 2])
-        ), i
+        assert (await stores.comments.pages([10], Window(limit=None, after=comment.position))).get(
+            10, []
+        ) == (order[i + 1 :]), i
+        assert (await stores.comments.pages([10], Window(limit=1, after=comment.position))).get(
+            10, []
+        ) == (order[i + 1 : i + 2]), i
+
+
+async def test_pages_of_several_articles_apply_the_window_to_each(stores: Stores) -> None:
+    by_article = {
+        a: [await stores.comments.add(new(a, f"{a}-{i}", at(i * 2 + a % 2))) for i in range(4)]
+        for a in (10, 11, 12)
+    }
+    newest_first = {a: list(reversed(found)) for a, found in by_article.items()}
+    wanted = [10, 11, 99, 10]  # a repeated id, and one with no comments
+
+    assert await stores.comments.pages(wanted, ALL) == {10: newest_first[10], 11: newest_first[11]}
+    assert await stores.comments.pages(wanted, Window(limit=2)) == {
+        10: newest_first[10][:2],
+        11: newest_first[11][:2],
+    }
+    assert await stores.comments.pages(wanted, Window(limit=2, offset=1)) == {
+        10: newest_first[10][1:3],
+        11: newest_first[11][1:3],
+    }
+    cursor = newest_first[10][1].position  # between article 11's second and third comments
+    assert await stores.comments.pages([10, 11, 12], Window(limit=5, after=cursor)) == {
+        10: newest_first[10][2:],
+        11: newest_first[11][2:],
+        12: newest_first[12][2:],
+    }
+    assert await stores.comments.pages([], ALL) == {}
+    assert await stores.comments.pages([99], Window(limit=3)) == {}
+
+
+async def test_counts_of_several_articles(stores: Stores) -> None:
+    for article_id, n in ((10, 3), (11, 1)):
+        for i in range(n):
+            await stores.comments.add(new(article_id, f"comment {i}"))
+    assert await stores.comments.counts([10, 11, 99, 10]) == {10: 3, 11: 1}
+    assert await stores.comments.counts([]) == {}
 
 
 async def test_count_per_article(stores: Stores) -> None:
     for body in ("a", "b", "c"):
         await stores.comments.add(new(10, body))
     await stores.comments.add(new(20, "d"))
-    assert await stores.comments.count(10) == 3
-    assert await stores.comments.count(20) == 1
-    assert await stores.comments.count(99) == 0
+    assert (await stores.comments.counts([10])).get(10, 0) == 3
+    assert (await stores.comments.counts([20])).get(20, 0) == 1
+    assert (await stores.comments.counts([99])).get(99, 0) == 0
 
 
 async def test_delete_removes_one_comment(stores: Stores) -> None:
@@ -83,11 +116,11 @@ async def test_delete_removes_one_comment(stores: Stores) -> None:
     await stores.comments.delete(gone.id)
     assert await stores.comments.by_id(gone.id) is None
     assert await stores.comments.by_id(kept.id) == kept
-    assert await stores.comments.page(10, ALL) == [kept]
-    assert await stores.comments.count(10) == 1
+    assert (await stores.comments.pages([10], ALL)).get(10, []) == [kept]
+    assert (await stores.comments.counts([10])).get(10, 0) == 1
     await stores.comments.delete(gone.id)  # again, or a comment that never was: harmless
     await stores.comments.delete(gone.id + 1000)
-    assert await stores.comments.count(10) == 1
+    assert (await stores.comments.counts([10])).get(10, 0) == 1
 
 
 async def test_forget_article_removes_only_its_comments(stores: Stores) -> None:
@@ -96,7 +129,7 @@ async def test_forget_article_removes_only_its_comments(stores: Stores) -> None:
     await stores.comments.forget_article(10)
     await stores.comments.forget_article(10)
     await stores.comments.forget_article(99)
-    assert await stores.comments.page(10, ALL) == []
-    assert await stores.comments.count(10) == 0
+    assert (await stores.comments.pages([10], ALL)).get(10, []) == []
+    assert (await stores.comments.counts([10])).get(10, 0) == 0
     assert [await stores.comments.by_id(c.id) for c in gone] == [None, None, None]
-    assert await stores.comments.page(20, ALL) == [kept]
+    assert (await stores.comments.pages([20], ALL)).get(20, []) == [kept]
