@@ -62,7 +62,8 @@ def decode_cursor(cursor: str, field: str = "after") -> Position:
     if not raw.startswith(_CURSOR_PREFIX):
         raise invalid
     millis, _, ident = raw.removeprefix(_CURSOR_PREFIX).partition(":")
-    if not (millis.isdigit() and ident.isdigit()) or len(millis) > 15 or len(ident) > 18:
+    digits = millis.isascii() and ident.isascii() and millis.isdigit() and ident.isdigit()
+    if not digits or len(millis) > 15 or len(ident) > 18:
         raise invalid
     try:
         created_at = datetime.fromtimestamp(int(millis) / 1000, UTC)
