@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from models.articles import Article
 from models.errors import Unauthenticated
-from models.pages import Window
+from models.pages import MAX_PAGE_SIZE, Window
 from resolvers import articles, comments, likes, profiles, users, views
 from resolvers.context import Context
 from rest import render
@@ -141,7 +141,9 @@ async def _article(ctx: Context, article: Article, status: int = 200) -> Respons
 
 
 async def list_comments(ctx: Context, request: Request) -> Response:
-    page = await comments.comments_of_slug(ctx, request.path_params["slug"], Window(limit=None))
+    # RealWorld's list has no pages: the newest MAX_PAGE_SIZE, as GraphQL's largest page.
+    newest = Window(limit=MAX_PAGE_SIZE)
+    page = await comments.comments_of_slug(ctx, request.path_params["slug"], newest)
     rendered = await views.comment_views(ctx, page.comments)
     return JSONResponse({"comments": [render.comment(v) for v in rendered]})
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from models.pages import MAX_PAGE_SIZE
 from tests.conftest import Api
 from tests.rest_support import (
     BLANK,
@@ -39,6 +40,16 @@ def favorite(api: Api, user: str, slug: str, method: str = "POST") -> tuple[int,
 
 
 # --- comments --------------------------------------------------------------------------------
+
+
+def test_the_comment_list_holds_the_newest_hundred(api: Api) -> None:
+    ann = api.register("ann")
+    slug = new_article(api, ann)["slug"]
+    bodies = [f"comment {i}" for i in range(MAX_PAGE_SIZE + 3)]
+    for body in bodies:
+        add_comment(api, ann, slug, body)
+    listed = comments_of(api, slug)
+    assert [c["body"] for c in listed] == bodies[::-1][:MAX_PAGE_SIZE]
 
 
 def test_add_comment_answers_201_with_the_comment(api: Api) -> None:
