@@ -32,6 +32,7 @@ from resolvers import cascades
 from resolvers.context import Context
 from rest.routes import routes as rest_routes
 from schema import build_schema
+from schema.limits import QueryLimits
 from schema.view import GraphQLView
 from stores.dynamodb.urls import is_dynamodb_url
 from stores.factory import OpenStores
@@ -77,7 +78,14 @@ def create_app(settings: Settings) -> Starlette:
         yield
         await open_stores.close()
 
-    graphql = GraphQLView(build_schema(production=settings.is_production), context_for)
+    limits = QueryLimits(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_nodes=settings.graphql_max_nodes,
+    )
+    graphql = GraphQLView(
+        build_schema(production=settings.is_production, limits=limits), context_for
+    )
     return Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),

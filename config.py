@@ -22,6 +22,10 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # 16 concurrent requests: one new connection per 7 requests, and 10 to 20 % more CPU each).
 DEFAULT_DB_POOL_SIZE = 10
 DEFAULT_DB_MAX_OVERFLOW = 0
+DEFAULT_GRAPHQL_MAX_DEPTH = 10
+DEFAULT_GRAPHQL_MAX_ALIASES = 30
+# 20 articles with 99 comments each, or 100 with 19: more than any page a client shows.
+DEFAULT_GRAPHQL_MAX_NODES = 2_000
 IN_PROCESS_BUS = "in-process"
 EVENTBRIDGE_SCHEME = "eventbridge://"
 # EventBridge's own rule for event bus names.
@@ -72,6 +76,11 @@ class Settings:
     log_format: LogFormat = LogFormat.TEXT
     db_pool: PoolSize = field(default_factory=PoolSize)
     event_bus: EventBridgeTarget | None = None  # None: the in-process bus
+    # What one GraphQL operation may ask for (see schema/limits.py): field nesting, aliased
+    # fields, and the connection nodes it could return, summed over a batch.
+    graphql_max_depth: int = DEFAULT_GRAPHQL_MAX_DEPTH
+    graphql_max_aliases: int = DEFAULT_GRAPHQL_MAX_ALIASES
+    graphql_max_nodes: int = DEFAULT_GRAPHQL_MAX_NODES
 
     @property
     def is_production(self) -> bool:
@@ -135,6 +144,18 @@ class Settings:
                 ),
             ),
             event_bus=_event_bus(get("EVENT_BUS")),
+            graphql_max_depth=_whole_number(
+                get("GRAPHQL_MAX_DEPTH"), "GRAPHQL_MAX_DEPTH", DEFAULT_GRAPHQL_MAX_DEPTH
+            ),
+            graphql_max_aliases=_whole_number(
+                get("GRAPHQL_MAX_ALIASES"),
+                "GRAPHQL_MAX_ALIASES",
+                DEFAULT_GRAPHQL_MAX_ALIASES,
+                minimum=0,
+            ),
+            graphql_max_nodes=_whole_number(
+                get("GRAPHQL_MAX_NODES"), "GRAPHQL_MAX_NODES", DEFAULT_GRAPHQL_MAX_NODES
+            ),
         )
         if settings.event_bus is not None and settings.domain_urls()["articles"].startswith(
             "sqlite"

@@ -8,24 +8,16 @@ from datetime import datetime
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.errors import ErrorCodes
+from schema.limits import QueryCost, QueryLimits
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import DATETIME
 
-MAX_DEPTH = 10
-MAX_ALIASES = 30
 MAX_TOKENS = 2000
 MAX_BATCH_OPERATIONS = 10
 CACHE_SIZE = 256
@@ -45,14 +37,6 @@ class _ParserCache(ParserCache):
         yield
 
 
-# Made once: each limiter makes a new rule class when built, and the validation cache is keyed
-# by the rules, so limiters built per request would make every request miss the cache.
-_LIMIT_RULES = (
-    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-)
-
-
 class ConduitSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -60,7 +44,12 @@ class ConduitSchema(strawberry.Schema):
         """Silent: ErrorCodes already logged what deserves a log (unexpected errors only)."""
 
 
-def build_schema(*, production: bool) -> strawberry.Schema:
+def build_schema(*, production: bool, limits: QueryLimits | None = None) -> strawberry.Schema:
+    """`limits` default to QueryLimits()'s. Depth, aliases and nodes are checked by QueryCost
+    rather than Strawberry's QueryDepthLimiter and MaxAliasesLimiter, which walk a fragment
+    again at every spread (exponential time for fragments that spread each other twice) and
+    fail with a KeyError on a spread of an unknown fragment."""
+    limits = limits or QueryLimits()
     return ConduitSchema(
         query=Query,
         mutation=Mutation,
@@ -69,8 +58,8 @@ def build_schema(*, production: bool) -> strawberry.Schema:
             ErrorCodes,
             lambda: _ParserCache(maxsize=CACHE_SIZE),
             lambda: ValidationCache(maxsize=CACHE_SIZE),
-            lambda: AddValidationRules(list(_LIMIT_RULES)),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: QueryCost(limits),
         ],
         config=StrawberryConfig(
             disable_field_suggestions=production,

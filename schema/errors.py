@@ -51,6 +51,8 @@ def has_code(error: GraphQLError) -> bool:
 
 def coded(error: GraphQLError, request_id: str, *, failed_validation: bool = False) -> GraphQLError:
     """The error as a client sees it: with a code, and masked unless the client caused it."""
+    if has_code(error):  # refused by our own checks, which say why
+        return error
     original = error.original_error
     if isinstance(original, DomainError):
         return _with(error, error.message, {"code": original.code, "fields": original.fields})

@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.base import BaseSchema
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from middleware import request_id_of
 from resolvers.context import Context
 from schema.errors import coded, has_code
+from schema.limits import RequestSpend, request_spend
 
 BAD_REQUEST = "BAD_REQUEST"
 _NOT_AN_OBJECT = "Expected a JSON object (or, for a batch, a list of them)"
@@ -40,6 +41,26 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> Context:
         assert isinstance(request, Request)
         return self._context_for(request)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        """Every operation of the request (one, or a batch) draws on one RequestSpend."""
+        request_spend.set(RequestSpend())
+        return await super().execute_operation(
+            request=request,
+            request_adapter=request_adapter,
+            request_data=request_data,
+            context=context,
+            root_value=root_value,
+            sub_response=sub_response,
+        )
 
     def decode_json(self, data: str | bytes) -> object:
         try:

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 import schema as schema_package
 from app import create_app
-from config import Environment, Settings
+from config import DEFAULT_GRAPHQL_MAX_NODES, Environment, Settings
 from resolvers import articles as article_use_cases
 from tests.conftest import Api, error_codes
 from tests.graphql_ops import ARTICLES, assert_error, create_article, data, only_error
@@ -47,7 +47,7 @@ def test_queries_work_over_get(api: Api) -> None:
     create_article(api, api.register("alice"), tags=["b", "a"])
     response = api.http.get("/graphql", params={"query": "{ tags }"})
     assert response.status_code == 200
-    assert response.json() == {"data": {"tags": ["a", "b"]}}
+    assert response.json()["data"] == {"tags": ["a", "b"]}
     with_variables = api.http.get(
         "/graphql",
         params={
@@ -55,7 +55,8 @@ def test_queries_work_over_get(api: Api) -> None:
             "variables": '{"first": 1}',
         },
     )
-    assert with_variables.json() == {"data": {"articles": {"totalCount": 1}}}
+    assert with_variables.json()["data"] == {"articles": {"totalCount": 1}}
+    assert with_variables.json()["extensions"]["cost"]["nodes"] == 1
 
 
 @pytest.mark.parametrize(
@@ -82,7 +83,8 @@ def test_get_of_a_query_beside_a_mutation_runs_only_the_query(api: Api) -> None:
     alice = api.register("alice")
     query = f"query Q {{ tags }} {CREATE.replace('mutation', 'mutation M')}"
     response = api.http.get("/graphql", params={"query": query}, headers=api.auth(alice))
-    assert response.json() == {"data": {"tags": []}}
+    assert response.json()["data"] == {"tags": []}
+    assert "errors" not in response.json()
     assert _article_count(api) == 0
 
 
@@ -195,13 +197,13 @@ def test_a_batch_answers_each_operation_in_order(api: Api) -> None:
         ["BAD_USER_INPUT"],
         [],
     ]
-    assert answers[0] == {"data": {"tags": ["t"]}}
-    assert answers[3] == {"data": {"viewer": {"username": "alice"}}}
+    assert answers[0]["data"] == {"tags": ["t"]}
+    assert answers[3]["data"] == {"viewer": {"username": "alice"}}
 
 
 def test_a_batch_of_ten_is_allowed(api: Api) -> None:
     response = api.http.post("/graphql", json=[{"query": "{ tags }"}] * 10)
-    assert response.json() == [{"data": {"tags": []}}] * 10
+    assert [answer["data"] for answer in response.json()] == [{"tags": []}] * 10
 
 
 def test_a_batch_over_ten_operations_is_refused_and_not_run(api: Api) -> None:
@@ -273,12 +275,17 @@ def test_input_objects_with_unknown_or_missing_fields_are_bad_input(api: Api) ->
     assert _article_count(api) == 0
 
 
-def test_query_depth_over_the_limit_fails_validation(api: Api) -> None:
-    too_deep = "{ viewer " + "{ a " * 11 + "}" * 11 + " }"
-    body = api.graphql(too_deep)
+def test_query_depth_over_the_limit_fails_validation(settings: Settings) -> None:
+    # The schema has no cycles yet, so its deepest queries (7) fit under the default of 10.
+    with TestClient(create_app(dataclasses.replace(settings, graphql_max_depth=6))) as http:
+        deepest = (
+            "{ articles { edges { node { comments { edges { node { author { username } } } } } } }"
+            " }"
+        )
+        body = Api(http).graphql(deepest)
     assert body["data"] is None
     messages = [e["message"] for e in body["errors"]]
-    assert "'anonymous' exceeds maximum operation depth of 10" in messages
+    assert messages == ["'anonymous' exceeds maximum operation depth of 6"]
     assert set(error_codes(body)) == {"GRAPHQL_VALIDATION_FAILED"}
 
 
@@ -354,6 +361,7 @@ def test_unexpected_errors_are_masked_with_the_request_id(
     assert response.status_code == 200
     assert "secret internals" not in response.text
     assert response.json() == {
+        "extensions": {"cost": {"points": 1, "nodes": 0, "maxNodes": DEFAULT_GRAPHQL_MAX_NODES}},
         "data": None,
         "errors": [
             {

@@ -65,7 +65,9 @@ def _profile(api: Api, username: str, as_user: str | None = None) -> dict[str, A
 
 
 def test_viewer_is_null_when_anonymous(api: Api) -> None:
-    assert api.graphql(VIEWER) == {"data": {"viewer": None}}
+    body = api.graphql(VIEWER)
+    assert body["data"] == {"viewer": None}
+    assert "errors" not in body
 
 
 def test_viewer_is_the_signed_in_user(api: Api) -> None:

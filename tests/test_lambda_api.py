@@ -181,7 +181,7 @@ def test_graphql_register_then_query_as_the_new_user(lambda_api: ContainerApi) -
         headers={"authorization": f"Bearer {payload['token']}"},
     )
     assert viewer.status == 200
-    assert viewer.body == {"data": {"viewer": {"username": "gql"}}}
+    assert viewer.body["data"] == {"viewer": {"username": "gql"}}
 
 
 # --- REST ------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from app import create_app
-from config import Settings
+from config import DEFAULT_GRAPHQL_MAX_NODES, Settings
 from stores.dynamodb.articles import DynamoArticleStore
 from stores.dynamodb.users import DynamoUserStore
 from stores.sql.articles import SqlArticleStore
@@ -892,6 +892,7 @@ def test_graphql_unexpected_error_is_masked_with_the_request_id(
     request_id = response.headers["x-request-id"]
     body = response.json()
     assert body == {
+        "extensions": {"cost": {"points": 1, "nodes": 0, "maxNodes": DEFAULT_GRAPHQL_MAX_NODES}},
         "data": None,
         "errors": [
             {

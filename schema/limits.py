@@ -1,0 +1,251 @@
+"""What an operation may cost, checked before any field runs: depth, aliases, and the worst-case
+number of nodes its connections can return (GitHub's rule: nested connections multiply).
+
+One pass over the operation computes all of it, and each fragment is analysed once however
+often it is spread (a spread adds its fragment's figures, scaled by the connections around it),
+so a document whose fragments each spread the previous one twice costs time in proportion to
+its length, not 2^n. It runs after graphql-core's validation has passed, so every fragment
+exists, none is a cycle, every field is on its type, and nesting is at most 200 levels."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+)
+from graphql.utilities import get_operation_ast
+from strawberry.extensions import SchemaExtension
+
+from config import (
+    DEFAULT_GRAPHQL_MAX_ALIASES,
+    DEFAULT_GRAPHQL_MAX_DEPTH,
+    DEFAULT_GRAPHQL_MAX_NODES,
+)
+from models.pages import MAX_PAGE_SIZE
+from schema.errors import VALIDATION_FAILED
+
+MAX_NODES_EXCEEDED = "MAX_NODE_LIMIT_EXCEEDED"
+# The argument that makes a field a connection: its value is how many nodes a page may hold.
+_PAGE_SIZE_ARGUMENT = "first"
+# GitHub's points: one per hundred connection pages to read, and never less than one.
+_REQUESTS_PER_POINT = 100
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    max_depth: int = DEFAULT_GRAPHQL_MAX_DEPTH
+    max_aliases: int = DEFAULT_GRAPHQL_MAX_ALIASES
+    max_nodes: int = DEFAULT_GRAPHQL_MAX_NODES
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """What one operation may cost. `nodes` and `requests` are for one instance of the
+    selection: a selection inside a connection of 20 counts 20 times."""
+
+    depth: int = 0  # fields with a selection set, nested (introspection fields not counted)
+    aliases: int = 0
+    nodes: int = 0  # connection items the operation can return at most
+    requests: int = 0  # connection pages the operation can read at most
+
+    @property
+    def points(self) -> int:
+        return max(1, math.ceil(self.requests / _REQUESTS_PER_POINT))
+
+    def beside(self, other: Figures) -> Figures:
+        """These figures and `other`'s, for two selections side by side."""
+        return Figures(
+            depth=max(self.depth, other.depth),
+            aliases=self.aliases + other.aliases,
+            nodes=self.nodes + other.nodes,
+            requests=self.requests + other.requests,
+        )
+
+
+@dataclass
+class RequestSpend:
+    """What the operations of one HTTP request have been allowed so far: a batch counts as the
+    sum of its operations."""
+
+    nodes: int = 0
+    points: int = 0
+
+
+# Set per HTTP request by the view; a batch's operations share it (asyncio.gather copies the
+# context variables, not the object they hold).
+request_spend: ContextVar[RequestSpend | None] = ContextVar("request_spend", default=None)
+
+
+def analyse(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Mapping[str, Any] | None,
+) -> Figures:
+    return _Analysis(schema, document, variables or {}).of_operation(operation)
+
+
+@dataclass
+class _Analysis:
+    schema: GraphQLSchema
+    document: DocumentNode
+    variables: Mapping[str, Any]
+    _fragments: dict[str, FragmentDefinitionNode] = field(init=False)
+    _analysed: dict[str, Figures] = field(init=False, default_factory=dict)
+    _defaults: dict[str, int] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        definitions = self.document.definitions
+        self._fragments = {
+            d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)
+        }
+
+    def of_operation(self, operation: OperationDefinitionNode) -> Figures:
+        # A variable left out takes its declared default, if that is a plain number.
+        for definition in operation.variable_definitions or ():
+            default = definition.default_value
+            if isinstance(default, IntValueNode):
+                self._defaults[definition.variable.name.value] = int(default.value)
+        root = self.schema.get_root_type(operation.operation)
+        assert root is not None  # validation checked that the schema has the operation's type
+        return self._selections(operation.selection_set, root)
+
+    def _selections(self, selections: SelectionSetNode, parent: GraphQLNamedType) -> Figures:
+        total = Figures()
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                total = total.beside(self._field(selection, parent))
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                within = parent if condition is None else self.schema.get_type(condition.name.value)
+                assert within is not None
+                total = total.beside(self._selections(selection.selection_set, within))
+            elif isinstance(selection, FragmentSpreadNode):
+                total = total.beside(self._fragment(selection.name.value))
+        return total
+
+    def _fragment(self, name: str) -> Figures:
+        if name not in self._analysed:
+            fragment = self._fragments[name]
+            condition = self.schema.get_type(fragment.type_condition.name.value)
+            assert condition is not None
+            self._analysed[name] = self._selections(fragment.selection_set, condition)
+        return self._analysed[name]
+
+    def _field(self, node: FieldNode, parent: GraphQLNamedType) -> Figures:
+        aliases = 1 if node.alias is not None else 0
+        name = node.name.value
+        if name.startswith("__") or node.selection_set is None:
+            # Introspection is bounded by the schema, as Strawberry's depth limiter assumes.
+            return Figures(aliases=aliases)
+        assert isinstance(parent, GraphQLObjectType)  # only object types have our fields
+        definition = parent.fields[name]
+        inner = self._selections(node.selection_set, get_named_type(definition.type))
+        size = self._page_size(node, definition.args.get(_PAGE_SIZE_ARGUMENT))
+        if size is None:
+            return Figures(inner.depth + 1, aliases + inner.aliases, inner.nodes, inner.requests)
+        return Figures(
+            depth=inner.depth + 1,
+            aliases=aliases + inner.aliases,
+            nodes=size + size * inner.nodes,
+            requests=1 + size * inner.requests,
+        )
+
+    def _page_size(self, node: FieldNode, argument: Any) -> int | None:
+        """How many nodes the connection at `node` may return; None if it is no connection.
+        A size the resolver will refuse (0, 1000) counts as at most a full page, so that its
+        own clear error reaches the client, not this one."""
+        if argument is None:
+            return None
+        arguments = node.arguments or ()
+        given = next((a.value for a in arguments if a.name.value == _PAGE_SIZE_ARGUMENT), None)
+        value: Any = argument.default_value
+        if isinstance(given, IntValueNode):
+            value = int(given.value)
+        elif isinstance(given, VariableNode):
+            variable = given.name.value
+            value = self.variables.get(variable, self._defaults.get(variable, MAX_PAGE_SIZE))
+        if not isinstance(value, int) or isinstance(value, bool):
+            return MAX_PAGE_SIZE
+        return min(max(value, 0), MAX_PAGE_SIZE)
+
+
+class QueryCost(SchemaExtension):
+    """Refuses an operation over the limits before it runs, and reports what each one cost in
+    `extensions.cost`. (A fresh instance serves each operation.)"""
+
+    def __init__(self, limits: QueryLimits) -> None:
+        self.limits = limits
+        self.figures: Figures | None = None
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is None or context.result is not None:
+            yield
+            return
+        operation = get_operation_ast(document, context.operation_name)
+        if operation is not None:
+            self.figures = analyse(context.schema._schema, document, operation, context.variables)
+            refusal = self._refusal(self.figures, operation)
+            if refusal is not None:
+                context.result = ExecutionResult(data=None, errors=[refusal])
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        if self.figures is None:
+            return {}
+        cost = {
+            "points": self.figures.points,
+            "nodes": self.figures.nodes,
+            "maxNodes": self.limits.max_nodes,
+        }
+        return {"cost": cost}
+
+    def _refusal(self, figures: Figures, operation: OperationDefinitionNode) -> GraphQLError | None:
+        limits = self.limits
+        name = operation.name.value if operation.name else "anonymous"
+        if figures.depth > limits.max_depth:
+            message = f"'{name}' exceeds maximum operation depth of {limits.max_depth}"
+            return GraphQLError(message, operation, extensions={"code": VALIDATION_FAILED})
+        if figures.aliases > limits.max_aliases:
+            message = f"{figures.aliases} aliases found. Allowed: {limits.max_aliases}"
+            return GraphQLError(message, operation, extensions={"code": VALIDATION_FAILED})
+        spend = request_spend.get() or RequestSpend()
+        if spend.nodes + figures.nodes > limits.max_nodes:
+            already = f", after {spend.nodes} in the request's other operations" * bool(spend.nodes)
+            message = (
+                f"'{name}' could return {figures.nodes} nodes{already}; "
+                f"at most {limits.max_nodes} are allowed per request: ask for smaller pages "
+                "(`first`) or fewer nested connections"
+            )
+            extensions = {
+                "code": MAX_NODES_EXCEEDED,
+                "nodes": figures.nodes,
+                "requestNodes": spend.nodes + figures.nodes,
+                "maxNodes": limits.max_nodes,
+                "points": figures.points,
+            }
+            return GraphQLError(message, operation, extensions=extensions)
+        spend.nodes += figures.nodes
+        spend.points += figures.points
+        return None
