@@ -1,4 +1,6 @@
-"""The /graphql endpoint: Strawberry's ASGI view with our Context and JSON error bodies."""
+"""The /graphql endpoint: Strawberry's ASGI view with our Context, JSON error bodies, and the
+client's request budget charged per HTTP request (a 429 past it, or past any rate limit an
+operation meets)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import json
 from collections.abc import Callable
 
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -16,8 +19,11 @@ from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
 
 from middleware import request_id_of
+from models.errors import RateLimited
+from ratelimits.headers import budget_headers, refusal_headers
+from resolvers import limits
 from resolvers.context import Context
-from schema.errors import coded, has_code
+from schema.errors import RATE_LIMITED, coded, has_code
 
 BAD_REQUEST = "BAD_REQUEST"
 _NOT_AN_OBJECT = "Expected a JSON object (or, for a batch, a list of them)"
@@ -39,7 +45,11 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         assert isinstance(request, Request)
-        return self._context_for(request)
+        ctx = self._context_for(request)
+        budget = await limits.charge_request(ctx)
+        if budget is not None and isinstance(response, Response):
+            response.headers.update(budget_headers(budget))
+        return ctx
 
     def decode_json(self, data: str | bytes) -> object:
         try:
@@ -74,6 +84,23 @@ class GraphQLView(GraphQL[Context, None]):
             result.errors = [e if has_code(e) else coded(e, request_id) for e in result.errors]
         return await super().process_result(request, result)
 
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """An operation that met a rate limit is answered 429, with that limit's headers."""
+        response = super().create_response(response_data, sub_response)
+        results = response_data if isinstance(response_data, list) else [response_data]
+        refusal = next(
+            (r for result in results for e in result.get("errors") or [] if (r := _refusal(e))),
+            None,
+        )
+        if refusal is not None:
+            response.status_code = 429
+            response.headers.update(refusal_headers(*refusal))
+        return response
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Like Strawberry's, but a request it cannot run gets a GraphQL-shaped JSON error
         (with a code) instead of plain text."""
@@ -85,6 +112,11 @@ class GraphQLView(GraphQL[Context, None]):
         except HTTPException as error:
             body = {"errors": [{"message": error.reason, "extensions": {"code": BAD_REQUEST}}]}
             response = JSONResponse(body, status_code=error.status_code)
+        except RateLimited as error:
+            # Refused before any operation ran: the client's request budget is spent.
+            refused = coded(GraphQLError(str(error), original_error=error), request_id_of(scope))
+            response = JSONResponse({"errors": [refused.formatted]}, status_code=429)
+            response.headers.update(refusal_headers(error.limit, error.retry_after))
         await response(scope, receive, send)
 
 
@@ -97,3 +129,11 @@ def _check_batched_operation(operation: object) -> None:
         if value is not None and not isinstance(value, kind):
             expected = "a string" if kind is str else "an object"
             raise HTTPException(400, f"The operation's `{name}` must be {expected} or null")
+
+
+def _refusal(error: object) -> tuple[int, int] | None:
+    """The limit and retry delay of a formatted RATE_LIMITED error (see schema/errors.py)."""
+    extensions = error.get("extensions") if isinstance(error, dict) else None
+    if not isinstance(extensions, dict) or extensions.get("code") != RATE_LIMITED:
+        return None
+    return int(extensions["limit"]), int(extensions["retryAfter"])
