@@ -70,13 +70,17 @@ class Limiter:
         window = self._windows.get(rule)
         if window is None:
             return None
+        counter = window.key_for(rule.value, key)
         try:
-            within = await self._strategy.hit(window, rule.value, key, cost=points)
-            stats = await self._strategy.get_window_stats(window, rule.value, key)
+            # FixedWindowRateLimiter.hit, keeping the count the increment returns: read again
+            # afterwards, it would include what concurrent requests spent meanwhile.
+            spent = await self._store.storage.incr(counter, window.get_expiry(), amount=points)
+            reset_at = await self._store.storage.get_expiry(counter)
         except StorageError as error:
             _warn_uncounted(rule, error)
             return None
-        return Budget(window.amount, stats.remaining, stats.reset_time, exceeded=not within)
+        remaining = max(0, window.amount - spent)
+        return Budget(window.amount, remaining, reset_at, exceeded=spent > window.amount)
 
     async def look(self, rule: Rule, key: str) -> Budget | None:
         """`key`'s budget under `rule` without spending any of it; `exceeded` when nothing
