@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from urllib.parse import urlsplit
 
-import limits
-
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///conduit.db"
 DOMAINS = ("users", "articles", "likes", "comments")
 # Published so that tests and the development log can say exactly which secret is in use;
@@ -285,6 +283,9 @@ def _rate_limit(raw: str | None, suffix: str, default: RateLimit | None) -> Rate
         return default
     if raw.lower() == RATE_LIMITS_OFF:
         return None
+    # Imported here: `limits` takes ~90 ms to import, and a Lambda's init phase imports this.
+    import limits
+
     try:
         [item] = limits.parse_many(raw)
     except ValueError:
