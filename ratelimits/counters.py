@@ -40,14 +40,18 @@ class RedisCounters:
 
     def __init__(self, url: str) -> None:
         from redis.asyncio import ConnectionPool
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
         self._pool = ConnectionPool.from_url(
             url,
             socket_timeout=COUNTER_TIMEOUT_SECONDS,
             socket_connect_timeout=COUNTER_TIMEOUT_SECONDS,
         )
-        # `limits` types its pass-through options as scalars; the pool goes through untyped.
-        options: dict[str, Any] = {"connection_pool": self._pool}
+        # `limits` types its pass-through options as scalars; these go through untyped. No
+        # retries (redis-py's client makes 3 by default, with backoff): a request waits at
+        # most one timeout for a Redis that does not answer, then goes on uncounted.
+        options: dict[str, Any] = {"connection_pool": self._pool, "retry": Retry(NoBackoff(), 0)}
         self.storage: Storage = RedisStorage(
             f"async+{url}", wrap_exceptions=True, implementation="redispy", **options
         )

@@ -218,3 +218,21 @@ def test_writes_past_the_user_budget_are_refused(tmp_path: Path) -> None:
         assert_refused(deleted, 3, HOUR, "writes")
         assert api.http.get(f"/api/articles/{slug}").status_code == 200  # reading is no write
         api.publish(other)  # another user's budget is whole
+
+
+def test_a_refusal_carries_the_refusing_rules_headers(
+    tmp_path: Path, verified_passwords: list[str]
+) -> None:
+    settings = limited(
+        tmp_path,
+        requests_per_client=RateLimit(100, HOUR),
+        failed_logins_per_account=RateLimit(1, HOUR),
+    )
+    with serving(settings) as api:
+        owner = api.register(password="the-right-one")
+        assert rest_login(api, owner, "guess").headers["RateLimit-Limit"] == "100"
+        assert_refused(rest_login(api, owner, "guess"), 1, HOUR, "failed logins")
+        refused = graphql_login(api, owner, "guess")
+        assert_refused(refused, 1, HOUR, "failed logins")
+        assert refused.headers.get_list("RateLimit-Limit") == ["1"]
+        assert api.http.get("/api/tags").headers["RateLimit-Remaining"] == str(100 - 5)
