@@ -1,5 +1,5 @@
-"""The one wiring point: settings -> stores, bus, tokens -> the Starlette app with GraphQL at
-/graphql, the RealWorld REST API at /api, and /health and /ready."""
+"""The one wiring point: settings -> stores, bus, tokens, rate limiter -> the Starlette app
+with GraphQL at /graphql, the RealWorld REST API at /api, and /health and /ready."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from middleware import (
     RequestTracking,
     request_id_of,
 )
+from ratelimits.limiter import Limiter
 from resolvers import cascades
 from resolvers.context import Context
 from rest.routes import routes as rest_routes
@@ -40,6 +41,8 @@ from stores.protocols import Stores
 
 logger = logging.getLogger("conduit")
 READY_TIMEOUT_SECONDS = 2.0
+# The client address of a request whose server names none: all such requests share a budget.
+UNKNOWN_CLIENT = "unknown"
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -47,10 +50,18 @@ def create_app(settings: Settings) -> Starlette:
     stores = open_stores.stores
     bus = _event_bus(settings, stores)
     tokens = TokenService(settings.jwt_secret, settings.jwt_ttl_seconds)
+    limiter = Limiter(settings.rate_limits)
 
     def context_for(request: Request) -> Context:
         return Context.for_request(
-            stores, bus, tokens, request_id_of(request.scope), request.headers.get("authorization")
+            stores,
+            bus,
+            tokens,
+            limiter,
+            request_id_of(request.scope),
+            # uvicorn's --proxy-headers and Mangum (API Gateway's sourceIp) set the client.
+            request.client.host if request.client else UNKNOWN_CLIENT,
+            request.headers.get("authorization"),
         )
 
     async def health(request: Request) -> JSONResponse:
@@ -75,7 +86,9 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         _announce(settings)
         await open_stores.prepare(migrate=not settings.is_production)
+        await limiter.prepare(create=not settings.is_production)
         yield
+        await limiter.close()
         await open_stores.close()
 
     limits = QueryLimits(
@@ -129,6 +142,7 @@ def _announce(settings: Settings) -> None:
             settings.db_pool.size,
             settings.db_pool.max_overflow,
         )
+    logger.info("rate limit store: %s", _without_password(settings.rate_limits.url))
     bus = settings.event_bus
     logger.info("event bus: %s", "in-process" if bus is None else f"EventBridge {bus.bus_name}")
     if settings.uses_development_secret:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///conduit.db"
 DOMAINS = ("users", "articles", "likes", "comments")
@@ -30,6 +31,12 @@ IN_PROCESS_BUS = "in-process"
 EVENTBRIDGE_SCHEME = "eventbridge://"
 # EventBridge's own rule for event bus names.
 _EVENT_BUS_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,256}$")
+DEFAULT_RATE_LIMIT_URL = "memory://"
+DEFAULT_RATE_LIMIT_KEY_PREFIX = "conduit"
+# Counter keys start with it: deployments (or test runs) sharing one Redis keep apart.
+_RATE_LIMIT_KEY_PREFIX = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+RATE_LIMIT_SCHEMES = ("memory", "redis", "rediss", "dynamodb")
+RATE_LIMITS_OFF = "off"
 
 
 class ConfigError(ValueError):
@@ -63,6 +70,43 @@ class EventBridgeTarget:
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """At most `amount` points per fixed window of `window_seconds`."""
+
+    amount: int
+    window_seconds: int
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Where the counters live (`url`) and each rule's budget; None turns a rule off."""
+
+    url: str = DEFAULT_RATE_LIMIT_URL
+    key_prefix: str = DEFAULT_RATE_LIMIT_KEY_PREFIX
+    failed_logins_per_account: RateLimit | None = RateLimit(10, 15 * 60)
+    failed_logins_per_address: RateLimit | None = RateLimit(50, 15 * 60)
+    sign_ups_per_address: RateLimit | None = RateLimit(20, 3600)
+    writes_per_user: RateLimit | None = RateLimit(60, 10 * 60)
+    requests_per_client: RateLimit | None = RateLimit(5000, 3600)
+
+    @classmethod
+    def off(
+        cls, url: str = DEFAULT_RATE_LIMIT_URL, key_prefix: str = DEFAULT_RATE_LIMIT_KEY_PREFIX
+    ) -> RateLimits:
+        return cls(url, key_prefix, None, None, None, None, None)
+
+
+# Each rule's variable, CONDUIT_RATE_LIMIT_<suffix>, by its RateLimits field.
+RATE_LIMIT_VARIABLES = {
+    "failed_logins_per_account": "FAILED_LOGINS_PER_ACCOUNT",
+    "failed_logins_per_address": "FAILED_LOGINS_PER_ADDRESS",
+    "sign_ups_per_address": "SIGN_UPS_PER_ADDRESS",
+    "writes_per_user": "WRITES_PER_USER",
+    "requests_per_client": "REQUESTS_PER_CLIENT",
+}
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: Environment = Environment.DEVELOPMENT
     # One database URL per domain (database-per-service); see `domain_urls`.
@@ -81,6 +125,7 @@ class Settings:
     graphql_max_depth: int = DEFAULT_GRAPHQL_MAX_DEPTH
     graphql_max_aliases: int = DEFAULT_GRAPHQL_MAX_ALIASES
     graphql_max_nodes: int = DEFAULT_GRAPHQL_MAX_NODES
+    rate_limits: RateLimits = field(default_factory=RateLimits)
 
     @property
     def is_production(self) -> bool:
@@ -156,6 +201,7 @@ class Settings:
             graphql_max_nodes=_whole_number(
                 get("GRAPHQL_MAX_NODES"), "GRAPHQL_MAX_NODES", DEFAULT_GRAPHQL_MAX_NODES
             ),
+            rate_limits=_rate_limits(get),
         )
         if settings.event_bus is not None and settings.domain_urls()["articles"].startswith(
             "sqlite"
@@ -193,6 +239,84 @@ def _event_bus(raw: str | None) -> EventBridgeTarget | None:
             "where BUS_NAME is 1 to 256 letters, digits, '.', '-', '_' or '/'"
         )
     return EventBridgeTarget(name)
+
+
+def _rate_limits(get: Callable[[str], str | None]) -> RateLimits:
+    url = _rate_limit_url(get("RATE_LIMIT_URL"))
+    prefix = get("RATE_LIMIT_KEY_PREFIX") or DEFAULT_RATE_LIMIT_KEY_PREFIX
+    if not _RATE_LIMIT_KEY_PREFIX.match(prefix):
+        raise ConfigError(
+            f"CONDUIT_RATE_LIMIT_KEY_PREFIX={prefix!r}: use 1 to 64 letters, digits, "
+            "'.', '_', ':' or '-'"
+        )
+    switch = get("RATE_LIMITS")
+    if switch is not None:
+        if switch.lower() != RATE_LIMITS_OFF:
+            raise ConfigError(
+                f"CONDUIT_RATE_LIMITS={switch!r}: use {RATE_LIMITS_OFF} to turn every rate "
+                "limit off, or leave it unset"
+            )
+        return RateLimits.off(url, prefix)
+    defaults = RateLimits()
+    rules = {
+        name: _rate_limit(get(f"RATE_LIMIT_{suffix}"), suffix, getattr(defaults, name))
+        for name, suffix in RATE_LIMIT_VARIABLES.items()
+    }
+    return RateLimits(url=url, key_prefix=prefix, **rules)
+
+
+def _rate_limit_url(raw: str | None) -> str:
+    """The counters' store. The URL is never echoed back: a Redis URL may hold a password."""
+    if raw is None:
+        return DEFAULT_RATE_LIMIT_URL
+    parts = urlsplit(raw)
+    if parts.scheme not in RATE_LIMIT_SCHEMES or "://" not in raw:
+        raise ConfigError(
+            f"CONDUIT_RATE_LIMIT_URL has the scheme {parts.scheme!r}: use memory://, "
+            "redis://HOST:PORT/DB (rediss:// for TLS) or dynamodb://TABLE"
+        )
+    if parts.scheme.startswith("redis") and not _is_redis_address(raw):
+        raise ConfigError(
+            "CONDUIT_RATE_LIMIT_URL: a Redis URL needs a host, a numeric port if any, and at "
+            "most a database number, as in redis://HOST:PORT/DB"
+        )
+    if parts.scheme == "dynamodb":
+        from stores.dynamodb.urls import table_name  # imports this module: not at the top
+
+        try:
+            table_name("rate limit", raw)
+        except ConfigError as error:
+            raise ConfigError(f"CONDUIT_RATE_LIMIT_URL: {error}") from None
+    return raw
+
+
+def _is_redis_address(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError:
+        return False
+    return bool(parts.hostname) and (parts.path.strip("/") or "0").isdigit()
+
+
+def _rate_limit(raw: str | None, suffix: str, default: RateLimit | None) -> RateLimit | None:
+    if raw is None:
+        return default
+    if raw.lower() == RATE_LIMITS_OFF:
+        return None
+    # Imported here: `limits` takes ~90 ms to import, and a Lambda's init phase imports this.
+    import limits
+
+    try:
+        [item] = limits.parse_many(raw)
+    except ValueError:
+        item = None
+    if item is None or item.amount < 1:
+        raise ConfigError(
+            f"CONDUIT_RATE_LIMIT_{suffix}={raw!r}: expected AMOUNT/PERIOD such as "
+            f"'10/15 minutes' or '5000/hour' (AMOUNT at least 1), or {RATE_LIMITS_OFF}"
+        )
+    return RateLimit(item.amount, item.get_expiry())
 
 
 def _log_level(raw: str | None) -> str:

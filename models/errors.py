@@ -60,3 +60,14 @@ class Conflict(DomainError):
     @classmethod
     def taken(cls, *fields: str) -> Conflict:
         return cls({f: ["has already been taken"] for f in fields})
+
+
+class RateLimited(DomainError):
+    """Past a rate limit: the client may try again in `retry_after` seconds."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, what: str, limit: int, retry_after: int) -> None:
+        self.limit = limit
+        self.retry_after = retry_after
+        super().__init__({"request": [f"too many {what}, try again in {retry_after} seconds"]})

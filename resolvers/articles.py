@@ -13,6 +13,7 @@ from models.errors import Conflict, Forbidden, NotFound
 from models.pages import Window
 from models.users import is_plausible_username
 from models.validation import MISSING, Maybe
+from resolvers import limits
 from resolvers.context import Context
 from resolvers.users import current_user
 
@@ -79,6 +80,7 @@ async def create(
     ctx: Context, title: object, description: object, body: object, tags: object
 ) -> Article:
     author = await current_user(ctx)
+    await limits.charge_write(ctx, author.id)
     draft = rules.validate_draft(title, description, body, tags)
     created_at = clock.now()
 
@@ -146,7 +148,9 @@ async def delete(ctx: Context, slug: str) -> Article:
 
 
 async def _own_article(ctx: Context, slug: str) -> Article:
+    """The viewer's article, for a write: the write is charged to the viewer."""
     viewer = await current_user(ctx)
+    await limits.charge_write(ctx, viewer.id)
     found = await article(ctx, slug)
     if found.author_id != viewer.id:
         raise Forbidden("article")

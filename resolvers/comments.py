@@ -10,7 +10,7 @@ from models import comments as rules
 from models.comments import Comment, NewComment
 from models.errors import Forbidden, NotFound
 from models.pages import Window
-from resolvers import articles
+from resolvers import articles, limits
 from resolvers.context import Context
 from resolvers.users import current_user
 
@@ -43,6 +43,7 @@ def viewer_can_delete(ctx: Context, comment: Comment) -> bool:
 
 async def add(ctx: Context, slug: str, body: object) -> Comment:
     author = await current_user(ctx)
+    await limits.charge_write(ctx, author.id)
     target = await articles.article(ctx, slug)
     text = rules.validate_body(body)
     added = await ctx.stores.comments.add(
@@ -55,6 +56,7 @@ async def add(ctx: Context, slug: str, body: object) -> Comment:
 async def delete(ctx: Context, comment_id: object, slug: str | None = None) -> Comment:
     """Delete the viewer's comment; with `slug`, only if it belongs to that article."""
     viewer = await current_user(ctx)
+    await limits.charge_write(ctx, viewer.id)
     target = None if slug is None else await articles.article(ctx, slug)
     ident = rules.parse_id(comment_id)
     found = None if ident is None else await ctx.stores.comments.by_id(ident)

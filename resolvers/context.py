@@ -1,4 +1,5 @@
-"""One request's context: who is asking, and the stores, loaders and bus that serve it."""
+"""One request's context: who is asking (and from where), and the stores, loaders, bus and
+rate limiter that serve it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from auth.tokens import InvalidToken, TokenService, token_from_header
 from events import EventBus
 from loaders import Loaders
 from models.errors import Unauthenticated
+from ratelimits.limiter import Limiter
 from stores.protocols import Stores
 
 
@@ -16,7 +18,10 @@ class Context:
     stores: Stores
     events: EventBus
     tokens: TokenService
+    limiter: Limiter
     request_id: str
+    # The client's IP address as the server saw it (behind a proxy, the proxy headers' one).
+    client_address: str
     token: str | None = None
     _viewer_id: int | None = field(default=None, init=False)
     _token_error: Unauthenticated | None = field(default=None, init=False)
@@ -36,10 +41,27 @@ class Context:
         stores: Stores,
         events: EventBus,
         tokens: TokenService,
+        limiter: Limiter,
         request_id: str,
+        client_address: str,
         authorization: str | None,
     ) -> Context:
-        return cls(stores, events, tokens, request_id, token_from_header(authorization))
+        return cls(
+            stores,
+            events,
+            tokens,
+            limiter,
+            request_id,
+            client_address,
+            token_from_header(authorization),
+        )
+
+    def client_key(self) -> str:
+        """Whose request budget this request spends: the signed-in user's, else (no token, or
+        one that is not valid) the client address's."""
+        if self._viewer_id is not None:
+            return f"user:{self._viewer_id}"
+        return f"address:{self.client_address}"
 
     def viewer_id(self) -> int | None:
         """The signed-in user's id, None when anonymous. A token that was sent but is not

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from events import Liked, Unliked
 from models.articles import Article
-from resolvers import articles
+from resolvers import articles, limits
 from resolvers.context import Context
 from resolvers.users import current_user
 
@@ -19,6 +19,7 @@ async def unlike(ctx: Context, slug: str) -> Article:
 
 async def _set_like(ctx: Context, slug: str, *, liked: bool) -> Article:
     viewer = await current_user(ctx)
+    await limits.charge_write(ctx, viewer.id)
     target = await articles.article(ctx, slug)
     write = ctx.stores.likes.like if liked else ctx.stores.likes.unlike
     await write(viewer.id, target.id)

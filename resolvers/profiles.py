@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from events import Followed, Unfollowed
 from models.errors import Invalid, NotFound
 from models.users import User, is_plausible_username
+from resolvers import limits
 from resolvers.context import Context
 from resolvers.users import current_user
 
@@ -32,6 +33,7 @@ async def profile(ctx: Context, username: str) -> Profile:
 
 async def follow(ctx: Context, username: str) -> Profile:
     viewer = await current_user(ctx)
+    await limits.charge_write(ctx, viewer.id)
     user = await find_user(ctx, username)
     if user.id == viewer.id:
         raise Invalid({"username": ["cannot follow yourself"]})
@@ -42,6 +44,7 @@ async def follow(ctx: Context, username: str) -> Profile:
 
 async def unfollow(ctx: Context, username: str) -> Profile:
     viewer = await current_user(ctx)
+    await limits.charge_write(ctx, viewer.id)
     user = await find_user(ctx, username)
     await ctx.stores.users.unfollow(viewer.id, user.id)
     await ctx.events.publish(Unfollowed(viewer.id, user.id))

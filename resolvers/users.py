@@ -10,6 +10,7 @@ from models import users as rules
 from models.errors import Unauthenticated
 from models.users import User, UserRow
 from models.validation import MISSING, FieldErrors, Maybe, is_clean_text
+from resolvers import limits
 from resolvers.context import Context
 
 
@@ -21,6 +22,7 @@ class SignedIn:
 
 async def register(ctx: Context, username: object, email: object, password: object) -> SignedIn:
     new = rules.validate_registration(username, email, password)
+    await limits.charge_sign_up(ctx)
     row = UserRow(
         username=new.username, email=new.email, password_hash=await hash_password(new.password)
     )
@@ -38,13 +40,16 @@ async def login(ctx: Context, email: object, password: object) -> SignedIn:
     errors.raise_if_any()
     assert mail is not None
     assert isinstance(password, str)
-    user = await ctx.stores.users.by_email(rules.normalize_email(mail))
+    account = rules.normalize_email(mail)
+    await limits.refuse_spent_logins(ctx, account)
+    user = await ctx.stores.users.by_email(account)
     # Text that no password can hold (a lone surrogate cannot even be hashed) never matches.
     if (
         not is_clean_text(password)
         or not await verify_password(user.password_hash if user else None, password)
         or user is None
     ):
+        await limits.count_failed_login(ctx, account)
         raise Unauthenticated.bad_credentials()
     return SignedIn(user, ctx.tokens.issue(user.id))
 
@@ -75,6 +80,7 @@ async def update_settings(
     image: Maybe[object] = MISSING,
 ) -> SignedIn:
     user = await current_user(ctx)
+    await limits.charge_write(ctx, user.id)
     changes = rules.validate_changes(username, email, password, bio, image)
     row = UserRow(
         username=changes.username,

@@ -10,9 +10,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from models.errors import DomainError, Invalid
+from models.errors import DomainError, Invalid, RateLimited
 from models.pages import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, Window
 from models.validation import MISSING, Maybe
+from ratelimits.headers import budget_headers, refusal_headers
+from resolvers import limits
 from resolvers.context import Context
 from stores.errors import StoreUnavailable
 
@@ -24,6 +26,7 @@ STATUS_BY_CODE = {
     "NOT_FOUND": 404,
     "CONFLICT": 409,
     "BAD_USER_INPUT": 422,
+    "RATE_LIMITED": 429,
 }
 # How long a client is asked to wait (Retry-After) when a database is out of reach.
 RETRY_AFTER_SECONDS = 5
@@ -34,41 +37,61 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def endpoint(handler: Handler, context_for: ContextFactory) -> Endpoint:
-    """A Starlette endpoint running `handler` with the request's Context, turning domain errors
-    into their RealWorld answers, an unreachable database into a 503 to retry, and anything
-    unexpected into a logged, masked 500."""
+    """A Starlette endpoint running `handler` with the request's Context, after charging the
+    client's request budget (its state in the RateLimit-* headers), turning domain errors
+    into their RealWorld answers (past a rate limit, 429 with Retry-After), an unreachable
+    database into a 503 to retry, and anything unexpected into a logged, masked 500."""
 
     async def run(request: Request) -> Response:
         ctx = context_for(request)
         try:
-            return await handler(ctx, request)
-        except DomainError as error:
-            return errors_response(STATUS_BY_CODE[error.code], error.fields)
-        except StoreUnavailable as error:
-            # An outage, not a bug: one line per request, no traceback.
-            logger.warning(
-                "store unavailable in %s %s (request id %s): %s",
-                request.method,
-                request.url.path,
-                ctx.request_id,
-                error,
-                extra={"request_id": ctx.request_id},
-            )
-            response = errors_response(503, {"server": ["service unavailable, try again shortly"]})
-            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            return response
-        except Exception:
-            logger.exception(
-                "unexpected error in %s %s (request id %s)",
-                request.method,
-                request.url.path,
-                ctx.request_id,
-                extra={"request_id": ctx.request_id},
-            )
-            message = f"unexpected error (request id {ctx.request_id})"
-            return errors_response(500, {"server": [message]})
+            budget = await limits.charge_request(ctx)
+        except RateLimited as error:
+            return rate_limited_response(error)
+        response = await _answer(handler, ctx, request)
+        if budget is not None and "RateLimit-Limit" not in response.headers:
+            response.headers.update(budget_headers(budget))
+        return response
 
     return run
+
+
+def rate_limited_response(error: RateLimited) -> JSONResponse:
+    response = errors_response(STATUS_BY_CODE[error.code], error.fields)
+    response.headers.update(refusal_headers(error.limit, error.retry_after))
+    return response
+
+
+async def _answer(handler: Handler, ctx: Context, request: Request) -> Response:
+    try:
+        return await handler(ctx, request)
+    except RateLimited as error:
+        return rate_limited_response(error)
+    except DomainError as error:
+        return errors_response(STATUS_BY_CODE[error.code], error.fields)
+    except StoreUnavailable as error:
+        # An outage, not a bug: one line per request, no traceback.
+        logger.warning(
+            "store unavailable in %s %s (request id %s): %s",
+            request.method,
+            request.url.path,
+            ctx.request_id,
+            error,
+            extra={"request_id": ctx.request_id},
+        )
+        response = errors_response(503, {"server": ["service unavailable, try again shortly"]})
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    except Exception:
+        logger.exception(
+            "unexpected error in %s %s (request id %s)",
+            request.method,
+            request.url.path,
+            ctx.request_id,
+            extra={"request_id": ctx.request_id},
+        )
+        message = f"unexpected error (request id {ctx.request_id})"
+        return errors_response(500, {"server": [message]})
 
 
 def errors_response(status: int, fields: dict[str, list[str]]) -> JSONResponse:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
-from models.errors import DomainError
+from models.errors import DomainError, RateLimited
 from stores.errors import StoreUnavailable
 
 logger = logging.getLogger("conduit.graphql")
@@ -18,14 +18,16 @@ PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+RATE_LIMITED = RateLimited.code
 
 
 class ErrorCodes(SchemaExtension):
     """Domain errors keep their message and gain `code` and per-field `fields`; errors in the
     document get a GRAPHQL_* code, variables that do not fit their types BAD_USER_INPUT, an
     unreachable database SERVICE_UNAVAILABLE; anything else is logged with the request id and
-    reaches the client only as INTERNAL_SERVER_ERROR with that id. (A fresh instance serves
-    each operation.)"""
+    reaches the client only as INTERNAL_SERVER_ERROR with that id. Past a rate limit, the
+    code is RATE_LIMITED, with `retryAfter` (seconds) and the rule's `limit`. (A fresh
+    instance serves each operation.)"""
 
     _failed_validation = False
 
@@ -54,6 +56,14 @@ def coded(error: GraphQLError, request_id: str, *, failed_validation: bool = Fal
     if has_code(error):  # refused by our own checks, which say why
         return error
     original = error.original_error
+    if isinstance(original, RateLimited):
+        extensions: dict[str, object] = {
+            "code": original.code,
+            "fields": original.fields,
+            "retryAfter": original.retry_after,
+            "limit": original.limit,
+        }
+        return _with(error, error.message, extensions)
     if isinstance(original, DomainError):
         return _with(error, error.message, {"code": original.code, "fields": original.fields})
     if isinstance(original, StoreUnavailable):

@@ -10,9 +10,10 @@ exists, none is a cycle, every field is on its type, and nesting is at most 200 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from graphql import (
@@ -40,7 +41,10 @@ from config import (
     DEFAULT_GRAPHQL_MAX_DEPTH,
     DEFAULT_GRAPHQL_MAX_NODES,
 )
+from models.errors import RateLimited
 from models.pages import MAX_PAGE_SIZE
+from ratelimits.limiter import Budget
+from resolvers import limits as rate_limits
 from schema.errors import VALIDATION_FAILED
 
 MAX_NODES_EXCEEDED = "MAX_NODE_LIMIT_EXCEEDED"
@@ -84,10 +88,17 @@ class Figures:
 @dataclass
 class RequestSpend:
     """What the operations of one HTTP request have been allowed so far: a batch counts as the
-    sum of its operations."""
+    sum of its operations. The request has paid one point of its client's request budget
+    before any operation runs; `budget` is that budget after the latest spend."""
 
     nodes: int = 0
     points: int = 0
+    budget: Budget | None = None
+
+    def points_to_pay(self, more: int) -> int:
+        """What `more` points cost beyond what the request has paid: the first point was paid
+        with the request itself."""
+        return max(1, self.points + more) - max(1, self.points)
 
 
 # Set per HTTP request by the view; a batch's operations share it (asyncio.gather copies the
@@ -196,8 +207,10 @@ class QueryCost(SchemaExtension):
     def __init__(self, limits: QueryLimits) -> None:
         self.limits = limits
         self.figures: Figures | None = None
+        # Outside an HTTP request (schema.execute in a script), the operation stands alone.
+        self._spend = request_spend.get() or RequestSpend()
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if document is None or context.result is not None:
@@ -206,7 +219,7 @@ class QueryCost(SchemaExtension):
         operation = get_operation_ast(document, context.operation_name)
         if operation is not None:
             self.figures = analyse(context.schema._schema, document, operation, context.variables)
-            refusal = self._refusal(self.figures, operation)
+            refusal = self._refusal(self.figures, operation) or await self._pay(self.figures)
             if refusal is not None:
                 context.result = ExecutionResult(data=None, errors=[refusal])
         yield
@@ -214,11 +227,19 @@ class QueryCost(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
         if self.figures is None:
             return {}
-        cost = {
+        cost: dict[str, Any] = {
             "points": self.figures.points,
             "nodes": self.figures.nodes,
             "maxNodes": self.limits.max_nodes,
         }
+        budget = self._spend.budget
+        if budget is not None:
+            reset = datetime.fromtimestamp(budget.reset_at, UTC).isoformat(timespec="seconds")
+            cost["rateLimit"] = {
+                "limit": budget.limit,
+                "remaining": budget.remaining,
+                "resetAt": reset.replace("+00:00", "Z"),
+            }
         return {"cost": cost}
 
     def _refusal(self, figures: Figures, operation: OperationDefinitionNode) -> GraphQLError | None:
@@ -230,7 +251,7 @@ class QueryCost(SchemaExtension):
         if figures.aliases > limits.max_aliases:
             message = f"{figures.aliases} aliases found. Allowed: {limits.max_aliases}"
             return GraphQLError(message, operation, extensions={"code": VALIDATION_FAILED})
-        spend = request_spend.get() or RequestSpend()
+        spend = self._spend
         if spend.nodes + figures.nodes > limits.max_nodes:
             already = f", after {spend.nodes} in the request's other operations" * bool(spend.nodes)
             message = (
@@ -247,5 +268,18 @@ class QueryCost(SchemaExtension):
             }
             return GraphQLError(message, operation, extensions=extensions)
         spend.nodes += figures.nodes
+        return None
+
+    async def _pay(self, figures: Figures) -> GraphQLError | None:
+        """The operation's points from its client's request budget; an error once spent."""
+        spend = self._spend
+        owed = spend.points_to_pay(figures.points)
         spend.points += figures.points
+        if owed == 0:
+            return None
+        try:
+            budget = await rate_limits.charge_request(self.execution_context.context, owed)
+        except RateLimited as error:
+            return GraphQLError(str(error), original_error=error)
+        spend.budget = budget or spend.budget
         return None

@@ -1,23 +1,29 @@
-"""The /graphql endpoint: Strawberry's ASGI view with our Context and JSON error bodies."""
+"""The /graphql endpoint: Strawberry's ASGI view with our Context, JSON error bodies, and the
+client's request budget charged per HTTP request (a 429 past it, or past any rate limit an
+operation meets)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.base import BaseSchema
-from strawberry.types import ExecutionResult, SubscriptionExecutionResult
+from strawberry.types import ExecutionResult
 
 from middleware import request_id_of
+from models.errors import RateLimited
+from ratelimits.headers import budget_headers, refusal_headers
+from resolvers import limits
 from resolvers.context import Context
-from schema.errors import coded, has_code
+from schema.errors import RATE_LIMITED, coded, has_code
 from schema.limits import RequestSpend, request_spend
 
 BAD_REQUEST = "BAD_REQUEST"
@@ -40,27 +46,10 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         assert isinstance(request, Request)
-        return self._context_for(request)
-
-    async def execute_operation(
-        self,
-        request: Request,
-        request_adapter: AsyncHTTPRequestAdapter,
-        request_data: GraphQLRequestData | list[GraphQLRequestData],
-        context: Context,
-        root_value: None,
-        sub_response: Response,
-    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
-        """Every operation of the request (one, or a batch) draws on one RequestSpend."""
-        request_spend.set(RequestSpend())
-        return await super().execute_operation(
-            request=request,
-            request_adapter=request_adapter,
-            request_data=request_data,
-            context=context,
-            root_value=root_value,
-            sub_response=sub_response,
-        )
+        ctx = self._context_for(request)
+        spend = RequestSpend(budget=await limits.charge_request(ctx))
+        request_spend.set(spend)
+        return ctx
 
     def decode_json(self, data: str | bytes) -> object:
         try:
@@ -95,6 +84,27 @@ class GraphQLView(GraphQL[Context, None]):
             result.errors = [e if has_code(e) else coded(e, request_id) for e in result.errors]
         return await super().process_result(request, result)
 
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """The request budget's headers as they stand after every operation has paid its
+        points; an operation that met a rate limit is answered 429, with that limit's."""
+        response = super().create_response(response_data, sub_response)
+        spend = request_spend.get()
+        if spend is not None and spend.budget is not None:
+            response.headers.update(budget_headers(spend.budget))
+        results = response_data if isinstance(response_data, list) else [response_data]
+        refusal = next(
+            (r for result in results for e in result.get("errors") or [] if (r := _refusal(e))),
+            None,
+        )
+        if refusal is not None:
+            response.status_code = 429
+            response.headers.update(refusal_headers(*refusal))
+        return response
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Like Strawberry's, but a request it cannot run gets a GraphQL-shaped JSON error
         (with a code) instead of plain text."""
@@ -106,6 +116,11 @@ class GraphQLView(GraphQL[Context, None]):
         except HTTPException as error:
             body = {"errors": [{"message": error.reason, "extensions": {"code": BAD_REQUEST}}]}
             response = JSONResponse(body, status_code=error.status_code)
+        except RateLimited as error:
+            # Refused before any operation ran: the client's request budget is spent.
+            refused = coded(GraphQLError(str(error), original_error=error), request_id_of(scope))
+            response = JSONResponse({"errors": [refused.formatted]}, status_code=429)
+            response.headers.update(refusal_headers(error.limit, error.retry_after))
         await response(scope, receive, send)
 
 
@@ -118,3 +133,11 @@ def _check_batched_operation(operation: object) -> None:
         if value is not None and not isinstance(value, kind):
             expected = "a string" if kind is str else "an object"
             raise HTTPException(400, f"The operation's `{name}` must be {expected} or null")
+
+
+def _refusal(error: object) -> tuple[int, int] | None:
+    """The limit and retry delay of a formatted RATE_LIMITED error (see schema/errors.py)."""
+    extensions = error.get("extensions") if isinstance(error, dict) else None
+    if not isinstance(extensions, dict) or extensions.get("code") != RATE_LIMITED:
+        return None
+    return int(extensions["limit"]), int(extensions["retryAfter"])

@@ -27,7 +27,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from app import create_app
-from config import DOMAINS, Settings
+from config import DOMAINS, RateLimits, Settings
 from stores.sql.backend import SqlBackend
 from tests import aws
 from tests import postgres as postgres_server
@@ -67,8 +67,12 @@ def run_python(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProces
 
 
 def settings_for(urls: Mapping[str, str], unused: str) -> Settings:
-    """Settings that name a database for every domain; `unused` is CONDUIT_DATABASE_URL."""
-    return Settings(database_url=unused, domain_url_overrides=dict(urls))
+    """Settings that name a database for every domain; `unused` is CONDUIT_DATABASE_URL. Rate
+    limits are off: a suite sends all its requests from one address (tests/test_rate_limits.py
+    sets its own)."""
+    return Settings(
+        database_url=unused, domain_url_overrides=dict(urls), rate_limits=RateLimits.off()
+    )
 
 
 def sqlite_urls(directory: Path) -> dict[str, str]:

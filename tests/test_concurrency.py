@@ -223,6 +223,7 @@ def _served(urls: dict[str, str], rows: Rows, workers: int, log: Path) -> Iterat
     # Development mode: each worker brings the fresh databases (or tables) up to date on start.
     env = {f"CONDUIT_{d.upper()}_URL": url for d, url in urls.items()}
     env |= {"CONDUIT_JWT_SECRET": "concurrency-test-secret-" * 2, "CONDUIT_LOG_LEVEL": "WARNING"}
+    env["CONDUIT_RATE_LIMITS"] = "off"  # the crowd signs up and writes from one address
     with uvicorn_server(env, workers, log) as base_url:
         yield Server(base_url, rows)
 

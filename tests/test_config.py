@@ -20,6 +20,8 @@ from config import (
     EventBridgeTarget,
     LogFormat,
     PoolSize,
+    RateLimit,
+    RateLimits,
     Settings,
 )
 from stores.factory import OpenStores
@@ -286,3 +288,72 @@ def test_eventbridge_with_articles_on_sqlite_is_refused() -> None:
     on_dynamodb = Settings.from_env({**bus, "CONDUIT_ARTICLES_URL": "dynamodb://articles"})
     assert on_dynamodb.event_bus is not None
     assert Settings.from_env({"CONDUIT_EVENT_BUS": "in-process"}).event_bus is None
+
+
+def test_rate_limits_default_to_production_budgets_counted_in_memory() -> None:
+    assert Settings.from_env({}).rate_limits == RateLimits(
+        url="memory://",
+        key_prefix="conduit",
+        failed_logins_per_account=RateLimit(10, 15 * 60),
+        failed_logins_per_address=RateLimit(50, 15 * 60),
+        sign_ups_per_address=RateLimit(20, 3600),
+        writes_per_user=RateLimit(60, 10 * 60),
+        requests_per_client=RateLimit(5000, 3600),
+    )
+
+
+def test_every_rate_limit_can_be_set_or_turned_off() -> None:
+    limits = Settings.from_env(
+        {
+            "CONDUIT_RATE_LIMIT_URL": "redis://cache.internal:6380/2",
+            "CONDUIT_RATE_LIMIT_KEY_PREFIX": "staging",
+            "CONDUIT_RATE_LIMIT_FAILED_LOGINS_PER_ACCOUNT": "5/10 minutes",
+            "CONDUIT_RATE_LIMIT_FAILED_LOGINS_PER_ADDRESS": "off",
+            "CONDUIT_RATE_LIMIT_SIGN_UPS_PER_ADDRESS": "3 per day",
+            "CONDUIT_RATE_LIMIT_WRITES_PER_USER": "100/hour",
+            "CONDUIT_RATE_LIMIT_REQUESTS_PER_CLIENT": "OFF",
+        }
+    ).rate_limits
+    assert limits == RateLimits(
+        "redis://cache.internal:6380/2",
+        "staging",
+        RateLimit(5, 600),
+        None,
+        RateLimit(3, 86400),
+        RateLimit(100, 3600),
+        None,
+    )
+    assert Settings.from_env({"CONDUIT_RATE_LIMIT_URL": "dynamodb://conduit-rate-limits"})
+    assert Settings.from_env({"CONDUIT_RATE_LIMITS": "off"}).rate_limits == RateLimits.off()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("RATE_LIMIT_URL", "memcached://cache:11211", "use memory://, redis://HOST:PORT/DB"),
+        ("RATE_LIMIT_URL", "localhost:6379", "use memory://, redis://HOST:PORT/DB"),
+        ("RATE_LIMIT_URL", "redis://:hunter2@/0", "a Redis URL needs a host"),
+        ("RATE_LIMIT_URL", "redis://:hunter2@cache:port/0", "a numeric port"),
+        ("RATE_LIMIT_URL", "rediss://:hunter2@cache:6379/first", "at most a database number"),
+        ("RATE_LIMIT_URL", "dynamodb://x", "names no valid DynamoDB table"),
+        ("RATE_LIMIT_KEY_PREFIX", "has space", "1 to 64 letters"),
+        ("RATE_LIMITS", "on", "use off to turn every rate limit off"),
+        ("RATE_LIMIT_WRITES_PER_USER", "60", "expected AMOUNT/PERIOD"),
+        ("RATE_LIMIT_WRITES_PER_USER", "0/hour", "AMOUNT at least 1"),
+        ("RATE_LIMIT_WRITES_PER_USER", "ten/hour", "expected AMOUNT/PERIOD"),
+        ("RATE_LIMIT_REQUESTS_PER_CLIENT", "5/hour;10/day", "expected AMOUNT/PERIOD"),
+        ("RATE_LIMIT_FAILED_LOGINS_PER_ACCOUNT", "10/fortnight", "expected AMOUNT/PERIOD"),
+    ],
+)
+def test_a_bad_rate_limit_setting_refuses_to_start(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=f"CONDUIT_{name}") as raised:
+        Settings.from_env({f"CONDUIT_{name}": value})
+    assert message in str(raised.value)
+    assert "hunter2" not in str(raised.value)  # a URL's password never reaches a log
+
+
+def test_the_server_refuses_a_bad_rate_limit_cleanly() -> None:
+    result = run_import_app({"CONDUIT_RATE_LIMIT_SIGN_UPS_PER_ADDRESS": "many"})
+    assert result.returncode != 0
+    assert "conduit: configuration error: CONDUIT_RATE_LIMIT_SIGN_UPS_PER_ADDRESS" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -22,6 +22,7 @@ import hcl2
 import pytest
 
 from config import Settings
+from ratelimits.dynamodb import TTL_ATTRIBUTE
 from stores.dynamodb.tables import PARTITION_KEY, SORT_KEY, TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,7 +168,9 @@ _ATTRIBUTES_FOR_EACH = (
 
 def _table(tf: Config) -> dict[str, Any]:
     tables = tf.of_type("aws_dynamodb_table")
-    assert set(tables) == {"domain"}, "one aws_dynamodb_table, for_each over the domains"
+    assert set(tables) == {"domain", "rate_limits"}, (
+        "one aws_dynamodb_table for_each over the domains, and the rate limit counters'"
+    )
     return tables["domain"]
 
 
@@ -248,6 +251,20 @@ def test_every_domain_has_its_store_url(tf: Config) -> None:
     assert tf.locals["table_arns"] == (
         "${{for domain, table in aws_dynamodb_table.domain : domain => table.arn}}"
     )
+
+
+def test_the_rate_limit_table_is_the_counters_design(tf: Config) -> None:
+    table = tf.resources[("aws_dynamodb_table", "rate_limits")]
+    assert (table["hash_key"], table["range_key"]) == (PARTITION_KEY, SORT_KEY)
+    assert table["attribute"] == [
+        {"name": PARTITION_KEY, "type": "S"},
+        {"name": SORT_KEY, "type": "S"},
+    ]
+    assert _one(table["ttl"]) == {"attribute_name": TTL_ATTRIBUTE, "enabled": True}
+    assert table["billing_mode"] == "PAY_PER_REQUEST"
+    assert _one(table["server_side_encryption"])["kms_key_arn"] == "${aws_kms_key.main.arn}"
+    api = tf.locals["api_environment"]
+    assert "dynamodb://${aws_dynamodb_table.rate_limits.name}" in api
 
 
 # --- Lambda handlers: real functions in the repository ---

@@ -13,6 +13,8 @@ locals {
       CONDUIT_JWT_SECRET_PARAMETER = aws_ssm_parameter.jwt_secret.name
       CONDUIT_CORS_ORIGINS         = join(",", var.cors_origins)
       CONDUIT_LOG_LEVEL            = var.log_level
+      # Each container's memory counts alone: the budgets are counted in DynamoDB.
+      CONDUIT_RATE_LIMIT_URL = "dynamodb://${aws_dynamodb_table.rate_limits.name}"
     },
     # Every domain's CONDUIT_<DOMAIN>_URL: the API opens all the stores.
     values(local.store_url_env)...

@@ -71,3 +71,37 @@ resource "aws_dynamodb_table" "domain" {
     kms_key_arn = aws_kms_key.main.arn
   }
 }
+
+# The API's rate limit counters (ratelimits/dynamodb.py): one item per key and window, on the
+# same generic string keys; DynamoDB's TTL deletes windows that ended.
+resource "aws_dynamodb_table" "rate_limits" {
+  name                        = "${local.prefix}-rate-limits"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  range_key                   = "sk"
+  deletion_protection_enabled = local.is_prod
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.main.arn
+  }
+}

@@ -102,6 +102,8 @@ data "aws_iam_policy_document" "lambda_assume" {
 }
 
 locals {
+  # What the rate limiter calls (ratelimits/dynamodb.py) while it counts.
+  rate_limit_actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
   # What the stores call (stores/dynamodb/): transactions are authorized as their parts.
   dynamodb_data_actions = [
     "dynamodb:BatchGetItem",
@@ -154,6 +156,12 @@ data "aws_iam_policy_document" "api" {
     sid       = "OwnTablesAndIndexes"
     actions   = local.dynamodb_data_actions
     resources = concat(values(local.table_arns), [for arn in values(local.table_arns) : "${arn}/index/*"])
+  }
+
+  statement {
+    sid       = "RateLimitCounters"
+    actions   = local.rate_limit_actions
+    resources = [aws_dynamodb_table.rate_limits.arn]
   }
 
   statement {
