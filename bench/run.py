@@ -108,7 +108,7 @@ def serving(database: str, root: Path) -> Iterator[tuple[str, int]]:
         "CONDUIT_JWT_SECRET": secrets.token_urlsafe(48),
         "CONDUIT_DATABASE_URL": server_url(database),
     }
-    command = [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "server", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--no-access-log"]
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=log)
