@@ -71,6 +71,11 @@ def endpoint(handler: Handler, context_for: ContextFactory) -> Endpoint:
     return run
 
 
+def timed_out(seconds: float) -> JSONResponse:
+    """The answer to a request stopped by its deadline (middleware.Deadline)."""
+    return errors_response(503, {"request": [f"took longer than {seconds:g} s and was stopped"]})
+
+
 def errors_response(status: int, fields: dict[str, list[str]]) -> JSONResponse:
     return JSONResponse({"errors": fields}, status_code=status)
 

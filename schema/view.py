@@ -20,6 +20,7 @@ from resolvers.context import Context
 from schema.errors import coded, has_code
 
 BAD_REQUEST = "BAD_REQUEST"
+TIMEOUT = "TIMEOUT"
 _NOT_AN_OBJECT = "Expected a JSON object (or, for a batch, a list of them)"
 # The members of one operation in a request body, and the JSON types they may have.
 _OPERATION_MEMBERS: dict[str, type] = {
@@ -86,6 +87,15 @@ class GraphQLView(GraphQL[Context, None]):
             body = {"errors": [{"message": error.reason, "extensions": {"code": BAD_REQUEST}}]}
             response = JSONResponse(body, status_code=error.status_code)
         await response(scope, receive, send)
+
+
+def timed_out(seconds: float) -> JSONResponse:
+    """The answer to an operation stopped by its deadline (middleware.Deadline): no data, as
+    the operation did not finish; 503 like REST's, as it is no fault of the request's."""
+    message = f"The request took longer than {seconds:g} s and was stopped"
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": TIMEOUT}}]}, status_code=503
+    )
 
 
 def _check_batched_operation(operation: object) -> None:
