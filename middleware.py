@@ -15,6 +15,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from loaders import request_tasks
 from logs import current_request_id
 from stores.round_trips import start_counting
 
@@ -146,9 +147,10 @@ async def _refuse(send: Send, status: int, reason: str) -> None:
 
 
 class Deadline:
-    """Cancels a request's work after `seconds` (its store calls with it: a cancelled
-    SQLAlchemy connection goes back to its pool, or is discarded), and answers with
-    `timed_out()`, the API's own error body; once the response has started, it can only stop."""
+    """Cancels a request's work after `seconds`, its DataLoaders' batches included, and answers
+    with `timed_out()`, the API's own error body; once the response has started, it can only
+    stop. SQLAlchemy discards a connection cancelled mid-call (invalidated, then closed; asyncpg
+    stops the statement on the server too), so the pool stays whole."""
 
     def __init__(self, app: ASGIApp, seconds: float, timed_out: Callable[[], Response]) -> None:
         self.app = app
@@ -166,18 +168,24 @@ class Deadline:
             started = True
             await send(message)
 
-        try:
-            async with asyncio.timeout(self.seconds) as deadline:
-                await self.app(scope, receive, send_noting_start)
-        except TimeoutError:
-            if not deadline.expired():
-                raise  # the app's own, not the deadline's
-            deadline_log.warning(
-                "%s %s stopped after %g s",
-                scope["method"],
-                scope["path"],
-                self.seconds,
-                extra={"request_id": request_id_of(scope)},
-            )
-            if not started:
-                await self.timed_out()(scope, receive, send)
+        with request_tasks.collected() as loader_tasks:
+            try:
+                async with asyncio.timeout(self.seconds) as deadline:
+                    await self.app(scope, receive, send_noting_start)
+                return
+            except TimeoutError:
+                if not deadline.expired():
+                    raise  # the app's own, not the deadline's
+                # The DataLoaders' batches run in tasks of their own: they stop here, with it.
+                for task in loader_tasks:
+                    task.cancel()
+                await asyncio.gather(*loader_tasks, return_exceptions=True)
+        deadline_log.warning(
+            "%s %s stopped after %g s",
+            scope["method"],
+            scope["path"],
+            self.seconds,
+            extra={"request_id": request_id_of(scope)},
+        )
+        if not started:
+            await self.timed_out()(scope, receive, send)
