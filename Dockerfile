@@ -27,7 +27,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
 
-# exec: uvicorn replaces the shell, so `docker stop` (SIGTERM) reaches it and it shuts down
+# exec: uvicorn replaces the shell (python -m server becomes `uvicorn app:app` with the options
+# every start of the server shares), so `docker stop` (SIGTERM) reaches it and it shuts down
 # gracefully. uvicorn reads the worker count from WEB_CONCURRENCY; its log config makes the
 # supervisor's own lines JSON too (the workers' follow CONDUIT_LOG_FORMAT).
-CMD ["sh", "-c", "python -m stores.sql.migrate upgrade && exec uvicorn app:app --host 0.0.0.0 --port 8000 --timeout-graceful-shutdown 20 --no-access-log --log-config uvicorn-log-config.json"]
+CMD ["sh", "-c", "python -m stores.sql.migrate upgrade && exec python -m server --host 0.0.0.0 --port 8000 --timeout-graceful-shutdown 20 --no-access-log --log-config uvicorn-log-config.json"]

@@ -14,9 +14,10 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, Router
 
 import logs
+from auth import passwords
 from auth.tokens import TokenService
 from config import ConfigError, Settings
 from events import EventBus
@@ -25,14 +26,17 @@ from middleware import (
     REQUEST_ID_HEADER,
     ROUND_TRIPS_HEADER,
     BodyLimit,
+    Deadline,
     RequestTracking,
     request_id_of,
 )
 from ratelimits.limiter import Limiter
 from resolvers import cascades
 from resolvers.context import Context
+from rest import http as rest_http
 from rest.routes import routes as rest_routes
 from schema import build_schema
+from schema import view as graphql_view
 from schema.limits import QueryLimits
 from schema.view import GraphQLView
 from stores.dynamodb.urls import is_dynamodb_url
@@ -91,6 +95,7 @@ def create_app(settings: Settings) -> Starlette:
         await limiter.close()
         await open_stores.close()
 
+    passwords.limit_concurrency(settings.password_hash_concurrency)
     limits = QueryLimits(
         max_depth=settings.graphql_max_depth,
         max_aliases=settings.graphql_max_aliases,
@@ -99,12 +104,20 @@ def create_app(settings: Settings) -> Starlette:
     graphql = GraphQLView(
         build_schema(production=settings.is_production, limits=limits), context_for
     )
+    seconds = settings.request_timeout_seconds
     return Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
-            Route("/graphql", graphql),
-            Mount("/api", routes=rest_routes(context_for)),
+            Route("/graphql", Deadline(graphql, seconds, lambda: graphql_view.timed_out(seconds))),
+            Mount(
+                "/api",
+                app=Deadline(
+                    Router(routes=rest_routes(context_for)),
+                    seconds,
+                    lambda: rest_http.timed_out(seconds),
+                ),
+            ),
         ],
         middleware=[
             Middleware(RequestTracking),
@@ -116,7 +129,11 @@ def create_app(settings: Settings) -> Starlette:
                 expose_headers=[REQUEST_ID_HEADER, ROUND_TRIPS_HEADER],
                 max_age=600,
             ),
-            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodyLimit,
+                max_bytes=settings.max_body_bytes,
+                timeout_seconds=settings.body_timeout_seconds,
+            ),
         ],
         lifespan=lifespan,
     )

@@ -27,8 +27,23 @@ DEFAULT_GRAPHQL_MAX_DEPTH = 10
 DEFAULT_GRAPHQL_MAX_ALIASES = 30
 # 20 articles with 99 comments each, or 100 with 19: more than any page a client shows.
 DEFAULT_GRAPHQL_MAX_NODES = 2_000
+# How long one request may run in the app, and how long its body may take to arrive, in
+# seconds: past either, the request is answered (503, 408) and its work is cancelled.
+DEFAULT_REQUEST_TIMEOUT_SECONDS = 10.0
+DEFAULT_BODY_TIMEOUT_SECONDS = 10.0
+# Argon2 hashes one process runs at once: each takes ~0.1 s of CPU (argon2-cffi's defaults) and
+# keeps a core busy, so a flood of logins beyond this queues instead of starving other requests.
+DEFAULT_PASSWORD_HASH_CONCURRENCY = 1
+# What the HTTP server takes from a client before the app sees its request (see http_server):
+# the request head (request line and headers) within this many seconds, of at most this many
+# bytes (Node's limit, and h11's) and header fields (Apache's LimitRequestFields).
+DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
+DEFAULT_MAX_HEADER_BYTES = 16 * 1024
+DEFAULT_MAX_HEADERS = 100
 IN_PROCESS_BUS = "in-process"
 EVENTBRIDGE_SCHEME = "eventbridge://"
+# Seconds as an operator writes them: "10", "2.5"; no signs, exponents or "inf".
+_SECONDS = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 # EventBridge's own rule for event bus names.
 _EVENT_BUS_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,256}$")
 DEFAULT_RATE_LIMIT_URL = "memory://"
@@ -60,6 +75,32 @@ class PoolSize:
 
     size: int = DEFAULT_DB_POOL_SIZE
     max_overflow: int = DEFAULT_DB_MAX_OVERFLOW
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """What the HTTP server (uvicorn, with http_server's protocol) accepts of a client before
+    the app sees a request. Read by the server's protocol, not by the app: Lambda has no
+    sockets, and API Gateway applies its own limits there."""
+
+    header_timeout_seconds: float = DEFAULT_HEADER_TIMEOUT_SECONDS
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    max_headers: int = DEFAULT_MAX_HEADERS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> HttpLimits:
+        get = _reader(os.environ if env is None else env)
+        return cls(
+            header_timeout_seconds=_seconds(
+                get("HEADER_TIMEOUT_SECONDS"),
+                "HEADER_TIMEOUT_SECONDS",
+                DEFAULT_HEADER_TIMEOUT_SECONDS,
+            ),
+            max_header_bytes=_whole_number(
+                get("MAX_HEADER_BYTES"), "MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES
+            ),
+            max_headers=_whole_number(get("MAX_HEADERS"), "MAX_HEADERS", DEFAULT_MAX_HEADERS),
+        )
 
 
 @dataclass(frozen=True)
@@ -116,6 +157,9 @@ class Settings:
     jwt_ttl_seconds: int = 7 * 24 * 3600
     cors_origins: tuple[str, ...] = ("*",)
     max_body_bytes: int = 1024 * 1024
+    body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS
+    request_timeout_seconds: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
+    password_hash_concurrency: int = DEFAULT_PASSWORD_HASH_CONCURRENCY
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.TEXT
     db_pool: PoolSize = field(default_factory=PoolSize)
@@ -144,10 +188,7 @@ class Settings:
     ) -> Settings:
         """`signs_tokens=False` is for processes that never sign or check a token (an event
         consumer): production's demand for a real JWT secret protects nothing there."""
-        source = os.environ if env is None else env
-
-        def get(name: str) -> str | None:
-            return source.get(f"CONDUIT_{name}", "").strip() or None
+        get = _reader(os.environ if env is None else env)
 
         raw_environment = get("ENV") or Environment.DEVELOPMENT.value
         try:
@@ -180,6 +221,19 @@ class Settings:
             jwt_ttl_seconds=_whole_number(get("JWT_TTL_SECONDS"), "JWT_TTL_SECONDS", 7 * 24 * 3600),
             cors_origins=tuple(o.strip() for o in origins.split(",")) if origins else ("*",),
             max_body_bytes=_whole_number(get("MAX_BODY_BYTES"), "MAX_BODY_BYTES", 1024 * 1024),
+            body_timeout_seconds=_seconds(
+                get("BODY_TIMEOUT_SECONDS"), "BODY_TIMEOUT_SECONDS", DEFAULT_BODY_TIMEOUT_SECONDS
+            ),
+            request_timeout_seconds=_seconds(
+                get("REQUEST_TIMEOUT_SECONDS"),
+                "REQUEST_TIMEOUT_SECONDS",
+                DEFAULT_REQUEST_TIMEOUT_SECONDS,
+            ),
+            password_hash_concurrency=_whole_number(
+                get("PASSWORD_HASH_CONCURRENCY"),
+                "PASSWORD_HASH_CONCURRENCY",
+                DEFAULT_PASSWORD_HASH_CONCURRENCY,
+            ),
             log_level=_log_level(get("LOG_LEVEL")),
             log_format=_log_format(get("LOG_FORMAT"), environment),
             db_pool=PoolSize(
@@ -215,6 +269,23 @@ class Settings:
                 "articles on PostgreSQL or DynamoDB, or use the in-process bus"
             )
         return settings
+
+
+def _reader(source: Mapping[str, str]) -> Callable[[str], str | None]:
+    """Reads `CONDUIT_<name>` from `source`: None when unset or blank."""
+
+    def get(name: str) -> str | None:
+        return source.get(f"CONDUIT_{name}", "").strip() or None
+
+    return get
+
+
+def _seconds(raw: str | None, name: str, default: float) -> float:
+    if raw is None:
+        return default
+    if not (raw.isascii() and _SECONDS.match(raw)) or float(raw) == 0:
+        raise ConfigError(f"CONDUIT_{name}={raw!r}: expected a positive number of seconds")
+    return float(raw)
 
 
 def _whole_number(raw: str | None, name: str, default: int, minimum: int = 1) -> int:

@@ -70,11 +70,12 @@ def main(argv: list[str]) -> int:
         return 0 if command in ("help", "-h", "--help") else 2
     ensure_environment()
     if command == "serve":
-        args = ["app:app", *(rest or ["--host", "127.0.0.1", "--port", "8000"])]
+        # server.py runs uvicorn with the options every start of the server shares.
+        args = ["-m", "server", *(rest or ["--host", "127.0.0.1", "--port", "8000"])]
         if os.name != "nt":  # become the server, so signals (Ctrl-C, SIGTERM) reach it directly
             os.chdir(ROOT)
-            os.execv(BIN / "uvicorn", [str(BIN / "uvicorn"), *args])
-        return run("uvicorn", *args)
+            os.execv(BIN / "python", [str(BIN / "python"), *args])
+        return run("python", *args)
     if command == "test":
         return run("pytest", *rest)
     if command == "package":

@@ -1,22 +1,26 @@
-"""ASGI middleware around every request: request ids, round-trip counts, the access log, and
-the request body limit."""
+"""ASGI middleware around every request: request ids, round-trip counts, the access log, the
+request body's size and time limits, and the deadline of a request's work."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import time
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from loaders import request_tasks
 from logs import current_request_id
 from stores.round_trips import start_counting
 
 access_log = logging.getLogger("conduit.access")
+deadline_log = logging.getLogger("conduit.deadline")
 REQUEST_ID_HEADER = "x-request-id"
 ROUND_TRIPS_HEADER = "x-store-round-trips"
 # A client may name its request (to trace it across services) if the name is harmless in logs.
@@ -76,11 +80,14 @@ class RequestTracking:
 
 
 class BodyLimit:
-    """Answers 413 to a request body over `max_bytes`, before any handler parses it."""
+    """Answers 413 to a request body over `max_bytes`, and 408 to one that has not arrived
+    whole within `timeout_seconds`, before any handler parses it. Either answer closes the
+    connection: the rest of the body is never read."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_seconds: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout_seconds = timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,22 +95,28 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._too_large(send)
+            await _refuse(send, 413, f"body is larger than {self.max_bytes} bytes")
             return
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._too_large(send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        break
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        await _refuse(send, 413, f"body is larger than {self.max_bytes} bytes")
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            message_text = f"body did not arrive within {self.timeout_seconds:g} s"
+            await _refuse(send, 408, message_text)
+            return
         body = b"".join(chunks)
         replayed = False
 
@@ -116,18 +129,63 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, send: Send) -> None:
-        body = json.dumps(
-            {"errors": {"request": [f"body is larger than {self.max_bytes} bytes"]}}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+
+async def _refuse(send: Send, status: int, reason: str) -> None:
+    body = json.dumps({"errors": {"request": [reason]}}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class Deadline:
+    """Cancels a request's work after `seconds`, its DataLoaders' batches included, and answers
+    with `timed_out()`, the API's own error body; once the response has started, it can only
+    stop. SQLAlchemy discards a connection cancelled mid-call (invalidated, then closed; asyncpg
+    stops the statement on the server too), so the pool stays whole."""
+
+    def __init__(self, app: ASGIApp, seconds: float, timed_out: Callable[[], Response]) -> None:
+        self.app = app
+        self.seconds = seconds
+        self.timed_out = timed_out
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        with request_tasks.collected() as loader_tasks:
+            try:
+                async with asyncio.timeout(self.seconds) as deadline:
+                    await self.app(scope, receive, send_noting_start)
+                return
+            except TimeoutError:
+                if not deadline.expired():
+                    raise  # the app's own, not the deadline's
+                # The DataLoaders' batches run in tasks of their own: they stop here, with it.
+                for task in loader_tasks:
+                    task.cancel()
+                await asyncio.gather(*loader_tasks, return_exceptions=True)
+        deadline_log.warning(
+            "%s %s stopped after %g s",
+            scope["method"],
+            scope["path"],
+            self.seconds,
+            extra={"request_id": request_id_of(scope)},
         )
-        await send({"type": "http.response.body", "body": body})
+        if not started:
+            await self.timed_out()(scope, receive, send)

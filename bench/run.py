@@ -110,7 +110,7 @@ def serving(database: str, root: Path) -> Iterator[tuple[str, int]]:
         # The load generator is one client signing up and writing far past any rate limit.
         "CONDUIT_RATE_LIMITS": "off",
     }
-    command = [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "server", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--no-access-log"]
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=log)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from aiodataloader import DataLoader
 
+from loaders.request_tasks import belonging_to_the_request
 from models.comments import Comment
 from models.likes import LikeStats
 from models.pages import MAX_PAGE_SIZE, Window
@@ -25,19 +26,23 @@ class Loaders:
         self._stores = stores
         self._viewer_id = viewer_id
         self.user_by_id: DataLoader[int, User | None] = DataLoader(
-            self._users, max_batch_size=MAX_BATCH
+            belonging_to_the_request(self._users), max_batch_size=MAX_BATCH
         )
         self.followed_by_viewer: DataLoader[int, bool] = DataLoader(
-            self._followed, max_batch_size=MAX_BATCH
+            belonging_to_the_request(self._followed), max_batch_size=MAX_BATCH
         )
-        self.tags: DataLoader[int, list[str]] = DataLoader(self._tags, max_batch_size=MAX_BATCH)
-        self.likes: DataLoader[int, LikeStats] = DataLoader(self._likes, max_batch_size=MAX_BATCH)
+        self.tags: DataLoader[int, list[str]] = DataLoader(
+            belonging_to_the_request(self._tags), max_batch_size=MAX_BATCH
+        )
+        self.likes: DataLoader[int, LikeStats] = DataLoader(
+            belonging_to_the_request(self._likes), max_batch_size=MAX_BATCH
+        )
         # Keyed by article and window: the comments of every article of a page in one read.
         self.comment_pages: DataLoader[tuple[int, Window], list[Comment]] = DataLoader(
-            self._comment_pages, max_batch_size=MAX_BATCH
+            belonging_to_the_request(self._comment_pages), max_batch_size=MAX_BATCH
         )
         self.comment_counts: DataLoader[int, int] = DataLoader(
-            self._comment_counts, max_batch_size=MAX_BATCH
+            belonging_to_the_request(self._comment_counts), max_batch_size=MAX_BATCH
         )
 
     async def _users(self, ids: Sequence[int]) -> list[User | None]:

@@ -94,6 +94,11 @@ async def _answer(handler: Handler, ctx: Context, request: Request) -> Response:
         return errors_response(500, {"server": [message]})
 
 
+def timed_out(seconds: float) -> JSONResponse:
+    """The answer to a request stopped by its deadline (middleware.Deadline)."""
+    return errors_response(503, {"request": [f"took longer than {seconds:g} s and was stopped"]})
+
+
 def errors_response(status: int, fields: dict[str, list[str]]) -> JSONResponse:
     return JSONResponse({"errors": fields}, status_code=status)
 

@@ -27,6 +27,7 @@ from schema.errors import RATE_LIMITED, coded, has_code
 from schema.limits import RequestSpend, request_spend
 
 BAD_REQUEST = "BAD_REQUEST"
+TIMEOUT = "TIMEOUT"
 _NOT_AN_OBJECT = "Expected a JSON object (or, for a batch, a list of them)"
 # The members of one operation in a request body, and the JSON types they may have.
 _OPERATION_MEMBERS: dict[str, type] = {
@@ -122,6 +123,15 @@ class GraphQLView(GraphQL[Context, None]):
             response = JSONResponse({"errors": [refused.formatted]}, status_code=429)
             response.headers.update(refusal_headers(error.limit, error.retry_after))
         await response(scope, receive, send)
+
+
+def timed_out(seconds: float) -> JSONResponse:
+    """The answer to an operation stopped by its deadline (middleware.Deadline): no data, as
+    the operation did not finish; 503 like REST's, as it is no fault of the request's."""
+    message = f"The request took longer than {seconds:g} s and was stopped"
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": TIMEOUT}}]}, status_code=503
+    )
 
 
 def _check_batched_operation(operation: object) -> None:

@@ -48,13 +48,14 @@ def free_port() -> int:
 
 @contextmanager
 def uvicorn_server(env: Mapping[str, str], workers: int, log: Path) -> Iterator[str]:
-    """The app (`app:app`) served by uvicorn with `workers` processes and the given `CONDUIT_*`
-    environment (nothing else of the caller's `CONDUIT_*` leaks in); yields its base URL once
-    /ready answers 200. Its output goes to `log`."""
+    """The app served as in production (`python -m server`: uvicorn and its options) with
+    `workers` processes and the given `CONDUIT_*` environment (nothing else of the caller's
+    `CONDUIT_*` leaks in); yields its base URL once /ready answers 200. Its output goes to
+    `log`."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CONDUIT_")}
     environment.update(env)
-    command = [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "server", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers)]
     with log.open("wb") as output:
         # A session of its own, so that stopping it reaches every worker it started.

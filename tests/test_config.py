@@ -3,6 +3,7 @@ at start with one clear line, never a traceback and never a silent fallback."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from config import (
     ConfigError,
     Environment,
     EventBridgeTarget,
+    HttpLimits,
     LogFormat,
     PoolSize,
     RateLimit,
@@ -43,6 +45,9 @@ def test_defaults_are_embedded_development() -> None:
     assert settings.cors_origins == ("*",)
     assert settings.max_body_bytes == 1024 * 1024
     assert settings.log_level == "INFO"
+    assert settings.request_timeout_seconds == 10
+    assert settings.body_timeout_seconds == 10
+    assert settings.password_hash_concurrency == 1
     assert Settings.from_env({}) == Settings()
 
 
@@ -66,6 +71,9 @@ def test_every_value_can_be_set() -> None:
             "CONDUIT_MAX_BODY_BYTES": "2048",
             "CONDUIT_CORS_ORIGINS": "https://a.example, https://b.example",
             "CONDUIT_LOG_LEVEL": "debug",
+            "CONDUIT_REQUEST_TIMEOUT_SECONDS": "2.5",
+            "CONDUIT_BODY_TIMEOUT_SECONDS": "30",
+            "CONDUIT_PASSWORD_HASH_CONCURRENCY": "2",
         }
     )
     assert settings.is_production
@@ -76,6 +84,9 @@ def test_every_value_can_be_set() -> None:
     assert settings.max_body_bytes == 2048
     assert settings.cors_origins == ("https://a.example", "https://b.example")
     assert settings.log_level == "DEBUG"
+    assert settings.request_timeout_seconds == 2.5
+    assert settings.body_timeout_seconds == 30
+    assert settings.password_hash_concurrency == 2
 
 
 def test_a_secret_outside_production_replaces_the_development_one() -> None:
@@ -139,12 +150,38 @@ def test_per_domain_urls_override_the_default() -> None:
     assert {urls[d] for d in DOMAINS if d != "users"} == {DEFAULT_DATABASE_URL}
 
 
-@pytest.mark.parametrize("name", ["JWT_TTL_SECONDS", "MAX_BODY_BYTES"])
+@pytest.mark.parametrize("name", ["JWT_TTL_SECONDS", "MAX_BODY_BYTES", "PASSWORD_HASH_CONCURRENCY"])
 @pytest.mark.parametrize("value", ["0", "00", "-5", "abc", "1.5", "1e6", "+5", "1_000", "²", "١٢"])
 def test_a_bad_positive_int_refuses_to_start(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f"CONDUIT_{name}") as raised:
         Settings.from_env({f"CONDUIT_{name}": value})
     assert "positive whole number" in str(raised.value)
+
+
+@pytest.mark.parametrize("name", ["REQUEST_TIMEOUT_SECONDS", "BODY_TIMEOUT_SECONDS"])
+@pytest.mark.parametrize(
+    "value", ["0", "0.0", "-1", "abc", "1e3", "inf", "nan", ".5", "5.", "+5", "1_0", "²"]
+)
+def test_a_bad_number_of_seconds_refuses_to_start(name: str, value: str) -> None:
+    expected = re.escape(f"CONDUIT_{name}={value!r}: expected a positive number of seconds")
+    with pytest.raises(ConfigError, match=expected):
+        Settings.from_env({f"CONDUIT_{name}": value})
+
+
+def test_the_http_servers_limits_default_to_10_s_16_kib_and_100_headers() -> None:
+    assert HttpLimits.from_env({}) == HttpLimits(10, 16 * 1024, 100)
+    env = {
+        "CONDUIT_HEADER_TIMEOUT_SECONDS": "0.5",
+        "CONDUIT_MAX_HEADER_BYTES": "8192",
+        "CONDUIT_MAX_HEADERS": "20",
+    }
+    assert HttpLimits.from_env(env) == HttpLimits(0.5, 8192, 20)
+    with pytest.raises(ConfigError, match="CONDUIT_HEADER_TIMEOUT_SECONDS='0': expected"):
+        HttpLimits.from_env({"CONDUIT_HEADER_TIMEOUT_SECONDS": "0"})
+    with pytest.raises(ConfigError, match="CONDUIT_MAX_HEADERS='0': expected a positive"):
+        HttpLimits.from_env({"CONDUIT_MAX_HEADERS": "0"})
+    with pytest.raises(ConfigError, match=r"CONDUIT_MAX_HEADER_BYTES='1\.5': expected a positive"):
+        HttpLimits.from_env({"CONDUIT_MAX_HEADER_BYTES": "1.5"})
 
 
 @pytest.mark.parametrize("value", ["LOUD", "info!", "10"])
