@@ -3,7 +3,8 @@ StoreUnavailable, the ping, and newest-first windows."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -31,12 +32,12 @@ class SqlStore:
 
     def _connect(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection for reads (one statement each)."""
-        return _reporting_unavailable(self._reads.connect())
+        return _reporting_unavailable(_checked_out(self._reads.connect()))
 
     def _begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection in a transaction that commits when the block ends, and rolls back
         when it raises."""
-        return _reporting_unavailable(self._engine.begin())
+        return _reporting_unavailable(_in_transaction(self._engine.connect()))
 
     async def ping(self) -> None:
         async with self._connect() as conn:
@@ -59,6 +60,42 @@ def is_unavailable(error: Exception) -> bool:
         return True
     sqlstate = getattr(error.orig, "sqlstate", None)
     return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+
+
+@asynccontextmanager
+async def _checked_out(connection: AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    """`connection` checked out of its pool and always given back, even by a task cancelled
+    meanwhile (by a deadline, or by graphql-core stopping a failed field's siblings). Cancelled
+    while SQLAlchemy's own context manager checked a connection out and set its isolation
+    level, the connection was lost: the pool counted it in use until the garbage collector
+    found it."""
+    try:
+        await _uncancelled(connection.start())
+    except asyncio.CancelledError:
+        if connection.sync_connection is not None:
+            await _uncancelled(connection.close())
+        raise
+    try:
+        yield connection
+    finally:
+        await _uncancelled(connection.close())
+
+
+@asynccontextmanager
+async def _in_transaction(connection: AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    async with _checked_out(connection), connection.begin():
+        yield connection
+
+
+async def _uncancelled(work: Awaitable[Any]) -> None:
+    """Await `work` to its end in a task of its own, even if this task is cancelled meanwhile;
+    the cancel is raised once the work has ended."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise
 
 
 @asynccontextmanager
