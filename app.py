@@ -4,6 +4,7 @@ with GraphQL at /graphql, the RealWorld REST API at /api, and /health and /ready
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -91,6 +92,10 @@ def create_app(settings: Settings) -> Starlette:
         _announce(settings)
         await open_stores.prepare(migrate=not settings.is_production)
         await limiter.prepare(create=not settings.is_production)
+        # What start-up made (modules, the schema, the engines: some 125,000 objects) lives as
+        # long as the process: kept out of the garbage collector's full collections, each takes
+        # about a millisecond instead of near a hundred, during which no request is served.
+        gc.freeze()
         yield
         await limiter.close()
         await open_stores.close()

@@ -40,6 +40,7 @@ UPLOAD_DECLARED_BYTES = 1024 * 1024
 # How many connections an attack opens at most while it runs (it reopens those the server
 # closes): a bound, whatever the server does.
 MAX_CONNECTIONS_OPENED = 20_000
+GRAPHQL_CLIENTS = 4
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,75 @@ async def stalled_uploads(url: str, until: float) -> str:
     return await _hold_connections(url, until, STALLED_UPLOADS, lambda: upload)
 
 
+def fragment_bomb(levels: int, innermost: str, salt: int) -> str:
+    """Each fragment spreads the one before it twice (2^levels copies of `innermost`, walked
+    naively); names salted per request, so that no parse or validation cache helps."""
+    name = f"F{salt}x"
+    fragments = [f"fragment {name}0 on Query {{ {innermost} }}"] + [
+        f"fragment {name}{i} on Query {{ ...{name}{i - 1} ...{name}{i - 1} }}"
+        for i in range(1, levels + 1)
+    ]
+    return f"query {{ ...{name}{levels} }}\n" + "\n".join(fragments)
+
+
+AMPLIFICATION = (
+    "{ "
+    + " ".join(
+        f"a{i}: articles(first: 100) {{ nodes {{ comments(first: 100) "
+        "{ totalCount nodes { body } } } }"
+        for i in range(30)
+    )
+    + " }"
+)
+
+
+async def _graphql_clients(url: str, until: float, body: Callable[[int], object]) -> str:
+    """GRAPHQL_CLIENTS clients posting `body(n)` again and again; what the answers said and
+    how long the median one took."""
+    codes: dict[str, int] = {}
+    took: list[float] = []
+    sent = 0
+    async with httpx2.AsyncClient(base_url=url, timeout=60) as http:
+
+        async def client() -> None:
+            nonlocal sent
+            while time.monotonic() < until:
+                sent += 1
+                started = time.perf_counter()
+                answer = (await http.post("/graphql", json=body(sent))).json()
+                took.append(time.perf_counter() - started)
+                for result in answer if isinstance(answer, list) else [answer]:
+                    for code in {e["extensions"]["code"] for e in result.get("errors", [])} or {
+                        "data"
+                    }:
+                        codes[code] = codes.get(code, 0) + 1
+
+        await asyncio.gather(*(client() for _ in range(GRAPHQL_CLIENTS)))
+    median = sorted(took)[len(took) // 2] * 1000 if took else 0.0
+    return f"answers: {dict(sorted(codes.items()))}, median {median:.1f} ms"
+
+
+async def plain_queries(url: str, until: float) -> str:
+    """The control: as many clients sending the cheapest query there is, as fast."""
+    return await _graphql_clients(url, until, lambda _: {"query": "{ __typename }"})
+
+
+async def fragment_bombs(url: str, until: float) -> str:
+    innermost = "articles(first: 1) { nodes { slug } }"
+    return await _graphql_clients(url, until, lambda n: {"query": fragment_bomb(19, innermost, n)})
+
+
+async def amplification(url: str, until: float) -> str:
+    return await _graphql_clients(url, until, lambda _: [{"query": AMPLIFICATION}] * 3)
+
+
 ATTACKS = [
     Attack("16 wrong logins at once", wrong_logins),
     Attack("1000 half-open connections (half-sent head)", half_open_headers),
     Attack("100 stalled ~1 MB uploads", stalled_uploads),
+    Attack("4 clients of `{ __typename }` (a plain flood, the control)", plain_queries),
+    Attack("4 clients of 19-level fragment bombs", fragment_bombs),
+    Attack("4 clients of batches of 3 amplification queries", amplification),
 ]
 
 

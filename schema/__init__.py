@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from datetime import datetime
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.documents import DocumentCache, ValidDocuments
 from schema.errors import ErrorCodes
 from schema.limits import QueryCost, QueryLimits
 from schema.mutation import Mutation
@@ -21,20 +20,6 @@ from schema.scalars import DATETIME
 MAX_TOKENS = 2000
 MAX_BATCH_OPERATIONS = 10
 CACHE_SIZE = 256
-
-
-class _ParserCache(ParserCache):
-    """Strawberry's ParserCache, except that a document which does not parse is left to
-    Strawberry: its own parse then fails inside the operation, where ErrorCodes gives the
-    error a code (raised from `on_parse`, it would skip ErrorCodes and reach the client bare)."""
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        with contextlib.suppress(GraphQLError):
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
-        yield
 
 
 class ConduitSchema(strawberry.Schema):
@@ -50,16 +35,17 @@ def build_schema(*, production: bool, limits: QueryLimits | None = None) -> stra
     again at every spread (exponential time for fragments that spread each other twice) and
     fail with a KeyError on a spread of an unknown fragment."""
     limits = limits or QueryLimits()
+    documents = ValidDocuments(CACHE_SIZE)
     return ConduitSchema(
         query=Query,
         mutation=Mutation,
         extensions=[
-            # Factories: a fresh extension per request (the caches live at module level).
+            # Factories: a fresh extension per request (the cache lives with the schema).
             ErrorCodes,
-            lambda: _ParserCache(maxsize=CACHE_SIZE),
-            lambda: ValidationCache(maxsize=CACHE_SIZE),
-            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            # Before the cache: every operation is costed, and one refused is not validated.
             lambda: QueryCost(limits),
+            lambda: DocumentCache(documents),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ],
         config=StrawberryConfig(
             disable_field_suggestions=production,

@@ -4,13 +4,16 @@ number of nodes its connections can return (GitHub's rule: nested connections mu
 One pass over the operation computes all of it, and each fragment is analysed once however
 often it is spread (a spread adds its fragment's figures, scaled by the connections around it),
 so a document whose fragments each spread the previous one twice costs time in proportion to
-its length, not 2^n. It runs after graphql-core's validation has passed, so every fragment
-exists, none is a cycle, every field is on its type, and nesting is at most 200 levels."""
+its length, not 2^n. It runs before graphql-core's validation, which costs tens of
+milliseconds for such a document: what is refused here is never validated. So it takes any
+parsed document (the parser allows at most 200 levels of nesting): an unknown fragment, a
+fragment that spreads itself, or a field its type lacks count for no nodes, and validation
+reports them afterwards."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +26,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -137,10 +141,9 @@ class _Analysis:
             if isinstance(default, IntValueNode):
                 self._defaults[definition.variable.name.value] = int(default.value)
         root = self.schema.get_root_type(operation.operation)
-        assert root is not None  # validation checked that the schema has the operation's type
-        return self._selections(operation.selection_set, root)
+        return Figures() if root is None else self._selections(operation.selection_set, root)
 
-    def _selections(self, selections: SelectionSetNode, parent: GraphQLNamedType) -> Figures:
+    def _selections(self, selections: SelectionSetNode, parent: GraphQLNamedType | None) -> Figures:
         total = Figures()
         for selection in selections.selections:
             if isinstance(selection, FieldNode):
@@ -148,30 +151,35 @@ class _Analysis:
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 within = parent if condition is None else self.schema.get_type(condition.name.value)
-                assert within is not None
                 total = total.beside(self._selections(selection.selection_set, within))
             elif isinstance(selection, FragmentSpreadNode):
                 total = total.beside(self._fragment(selection.name.value))
         return total
 
     def _fragment(self, name: str) -> Figures:
+        """Analysed once, at its first spread. An unknown fragment, or one that spreads itself
+        (both left to validation to report), adds nothing."""
         if name not in self._analysed:
-            fragment = self._fragments[name]
-            condition = self.schema.get_type(fragment.type_condition.name.value)
-            assert condition is not None
-            self._analysed[name] = self._selections(fragment.selection_set, condition)
+            fragment = self._fragments.get(name)
+            self._analysed[name] = Figures()  # what a spread of itself within it adds
+            if fragment is not None:
+                condition = self.schema.get_type(fragment.type_condition.name.value)
+                self._analysed[name] = self._selections(fragment.selection_set, condition)
         return self._analysed[name]
 
-    def _field(self, node: FieldNode, parent: GraphQLNamedType) -> Figures:
+    def _field(self, node: FieldNode, parent: GraphQLNamedType | None) -> Figures:
         aliases = 1 if node.alias is not None else 0
         name = node.name.value
         if name.startswith("__") or node.selection_set is None:
             # Introspection is bounded by the schema, as Strawberry's depth limiter assumes.
             return Figures(aliases=aliases)
-        assert isinstance(parent, GraphQLObjectType)  # only object types have our fields
-        definition = parent.fields[name]
-        inner = self._selections(node.selection_set, get_named_type(definition.type))
-        size = self._page_size(node, definition.args.get(_PAGE_SIZE_ARGUMENT))
+        fields = parent.fields if isinstance(parent, GraphQLObjectType) else {}
+        definition = fields.get(name)
+        # A field the type lacks (left to validation) still counts for depth and aliases.
+        inner = self._selections(
+            node.selection_set, None if definition is None else get_named_type(definition.type)
+        )
+        size = None if definition is None else self._page_size(node, definition)
         if size is None:
             return Figures(inner.depth + 1, aliases + inner.aliases, inner.nodes, inner.requests)
         return Figures(
@@ -181,10 +189,11 @@ class _Analysis:
             requests=1 + size * inner.requests,
         )
 
-    def _page_size(self, node: FieldNode, argument: Any) -> int | None:
+    def _page_size(self, node: FieldNode, definition: GraphQLField) -> int | None:
         """How many nodes the connection at `node` may return; None if it is no connection.
         A size the resolver will refuse (0, 1000) counts as at most a full page, so that its
         own clear error reaches the client, not this one."""
+        argument = definition.args.get(_PAGE_SIZE_ARGUMENT)
         if argument is None:
             return None
         arguments = node.arguments or ()
@@ -210,16 +219,32 @@ class QueryCost(SchemaExtension):
         # Outside an HTTP request (schema.execute in a script), the operation stands alone.
         self._spend = request_spend.get() or RequestSpend()
 
-    async def on_execute(self) -> AsyncIterator[None]:
+    def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        if document is None or context.result is not None:
-            yield
-            return
-        operation = get_operation_ast(document, context.operation_name)
-        if operation is not None:
-            self.figures = analyse(context.schema._schema, document, operation, context.variables)
-            refusal = self._refusal(self.figures, operation) or await self._pay(self.figures)
+        operation = (
+            None if document is None else get_operation_ast(document, context.operation_name)
+        )
+        figures = refusal = None
+        if document is not None and operation is not None and context.pre_execution_errors is None:
+            figures = analyse(context.schema._schema, document, operation, context.variables)
+            refusal = self._refusal(figures, operation)
+            if refusal is not None:
+                # Set before validation runs, which then does not (nor does its cache look).
+                context.pre_execution_errors = [refusal]
+            else:
+                # Taken at once, so that a batch's later operations see it.
+                self._spend.nodes += figures.nodes
+        self.figures = figures
+        yield
+        if figures is not None and context.pre_execution_errors and refusal is None:
+            self._spend.nodes -= figures.nodes  # invalid: it will not run
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        """Past validation: the operation pays its points."""
+        context = self.execution_context
+        if self.figures is not None and context.result is None:
+            refusal = await self._pay(self.figures)
             if refusal is not None:
                 context.result = ExecutionResult(data=None, errors=[refusal])
         yield
@@ -267,7 +292,6 @@ class QueryCost(SchemaExtension):
                 "points": figures.points,
             }
             return GraphQLError(message, operation, extensions=extensions)
-        spend.nodes += figures.nodes
         return None
 
     async def _pay(self, figures: Figures) -> GraphQLError | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graphql.language.parser import Parser
 from starlette.testclient import TestClient
 
 from app import create_app
@@ -206,3 +207,50 @@ def test_a_cursor_of_other_scripts_digits_is_bad_input(
         body, _ = post(api, {"query": query, "variables": {"after": cursor}})
     assert error_codes(body) == ["BAD_USER_INPUT"]
     assert caplog.records == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "query { ...A } fragment A on Query { tags ...A }",  # a fragment that spreads itself
+        "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }",
+        "query { nope { deeper { deepest } } ...Missing }",
+        "query { ... on Nothing { tags } article(slug: 1) { nope { x } } }",
+        "subscription { tags }",
+    ],
+)
+def test_invalid_documents_are_analysed_then_left_to_validation(api: Api, query: str) -> None:
+    """The cost is analysed before validation, so whatever parses must not break it."""
+    body, trips = post(api, {"query": query})
+    assert set(error_codes(body)) == {"GRAPHQL_VALIDATION_FAILED"}, body
+    assert trips == 0
+
+
+def test_an_invalid_document_over_the_limits_is_refused_for_its_cost(api: Api) -> None:
+    bomb = fragment_bomb(19, "articles(first: 1) { nodes { nope } }")
+    assert error_codes(post(api, {"query": bomb})[0]) == ["MAX_NODE_LIMIT_EXCEEDED"]
+
+
+def test_only_valid_documents_are_kept_parsed(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document refused or invalid is parsed anew each time, so that a client sending ever
+    new ones cannot fill the cache (and the garbage collector's work) with them."""
+    parses: list[str] = []
+    parse_document = Parser.parse_document
+
+    def counting(parser: Parser) -> Any:
+        parses.append(parser._lexer.source.body)
+        return parse_document(parser)
+
+    monkeypatch.setattr(Parser, "parse_document", counting)
+    valid = "{ tags articles(first: 2) { totalCount } }"
+    refused = fragment_bomb(19, "articles(first: 1) { nodes { slug } }")
+    invalid = "{ nope }"
+    for _ in range(3):
+        for query in (valid, refused, invalid):
+            post(api, {"query": query})
+    assert [parses.count(q) for q in (valid, refused, invalid)] == [1, 3, 3]
+    # The document kept is validated once too, and still costed with each request's variables.
+    with_variable = "query($n: Int!) { articles(first: $n) { totalCount } }"
+    for n in (1, 100):
+        body, _ = post(api, {"query": with_variable, "variables": {"n": n}})
+        assert body["extensions"]["cost"]["nodes"] == n

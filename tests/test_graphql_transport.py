@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-import schema as schema_package
 from app import create_app
 from config import DEFAULT_GRAPHQL_MAX_NODES, Environment, Settings
 from resolvers import articles as article_use_cases
+from schema.documents import DocumentCache
 from tests.conftest import Api, error_codes
 from tests.graphql_ops import ARTICLES, assert_error, create_article, data, only_error
 
@@ -382,7 +382,7 @@ def test_errors_raised_around_the_operation_are_masked_too(
         raise RuntimeError("secret internals")
         yield  # a generator, as extension hooks are
 
-    monkeypatch.setattr(schema_package._ParserCache, "on_parse", broken_parse)
+    monkeypatch.setattr(DocumentCache, "on_parse", broken_parse)
     response = api.http.post("/graphql", json={"query": "{ tags }"})
     assert response.status_code == 200
     assert "secret internals" not in response.text

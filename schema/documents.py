@@ -1,0 +1,62 @@
+"""Parsed and validated documents, kept for the next request that sends the same text.
+
+Only documents that parsed and passed validation are kept. Strawberry's ParserCache and
+ValidationCache keep every document they see: a client sending ever new documents (each
+refused) churned them, and the ASTs they held (thousands of objects each, tokens included) made
+the garbage collector's full collections take a hundred milliseconds and more, while every
+other request waited."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+
+from graphql import DocumentNode
+from strawberry.extensions import SchemaExtension
+
+
+class ValidDocuments:
+    """The most recently used `size` valid documents, by their text."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
+
+    def get(self, text: str) -> DocumentNode | None:
+        document = self._documents.get(text)
+        if document is not None:
+            self._documents.move_to_end(text)
+        return document
+
+    def keep(self, text: str, document: DocumentNode) -> None:
+        self._documents[text] = document
+        self._documents.move_to_end(text)
+        if len(self._documents) > self._size:
+            self._documents.popitem(last=False)
+
+
+class DocumentCache(SchemaExtension):
+    """Skips parsing and validating a document that was valid before. Runs after QueryCost,
+    which analyses every document, cached or not, with the request's own variables."""
+
+    def __init__(self, documents: ValidDocuments) -> None:
+        self.documents = documents
+        self.cached = False
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query is not None and context.graphql_document is None:
+            document = self.documents.get(context.query)
+            if document is not None:
+                context.graphql_document = document
+                self.cached = True
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if self.cached and context.pre_execution_errors is None:
+            context.pre_execution_errors = []  # validated before: Strawberry skips it
+        yield
+        valid = context.pre_execution_errors == []
+        if not self.cached and valid and context.query and context.graphql_document:
+            self.documents.keep(context.query, context.graphql_document)
