@@ -27,6 +27,7 @@ import httpx2
 
 from bench.run import PASSWORD, ROOT, seed, serving
 from seed.data import email_of
+from tests.graphql_ops import AMPLIFICATION, fragment_bomb
 from tests.postgres import fresh_databases
 
 # A request to /health every PROBE_INTERVAL seconds, on one kept-alive connection.
@@ -84,28 +85,6 @@ async def stalled_uploads(url: str, until: float) -> str:
     return await _hold_connections(url, until, STALLED_UPLOADS, lambda: upload)
 
 
-def fragment_bomb(levels: int, innermost: str, salt: int) -> str:
-    """Each fragment spreads the one before it twice (2^levels copies of `innermost`, walked
-    naively); names salted per request, so that no parse or validation cache helps."""
-    name = f"F{salt}x"
-    fragments = [f"fragment {name}0 on Query {{ {innermost} }}"] + [
-        f"fragment {name}{i} on Query {{ ...{name}{i - 1} ...{name}{i - 1} }}"
-        for i in range(1, levels + 1)
-    ]
-    return f"query {{ ...{name}{levels} }}\n" + "\n".join(fragments)
-
-
-AMPLIFICATION = (
-    "{ "
-    + " ".join(
-        f"a{i}: articles(first: 100) {{ nodes {{ comments(first: 100) "
-        "{ totalCount nodes { body } } } }"
-        for i in range(30)
-    )
-    + " }"
-)
-
-
 async def _graphql_clients(url: str, until: float, body: Callable[[int], object]) -> str:
     """GRAPHQL_CLIENTS clients posting `body(n)` again and again; what the answers said and
     how long the median one took."""
@@ -138,8 +117,11 @@ async def plain_queries(url: str, until: float) -> str:
 
 
 async def fragment_bombs(url: str, until: float) -> str:
+    """Each request's fragments named anew, so that no cache of documents helps."""
     innermost = "articles(first: 1) { nodes { slug } }"
-    return await _graphql_clients(url, until, lambda n: {"query": fragment_bomb(19, innermost, n)})
+    return await _graphql_clients(
+        url, until, lambda n: {"query": fragment_bomb(19, innermost, name=f"F{n}x")}
+    )
 
 
 async def amplification(url: str, until: float) -> str:

@@ -21,6 +21,28 @@ TAKEN = "has already been taken"
 TOKEN_MISSING = {"token": ["is missing"]}
 ARTICLE_NOT_FOUND = {"article": ["not found"]}
 
+# 30 connections of 100 articles, each with 100 comments: 303,000 nodes (also bench.attacks).
+AMPLIFICATION = (
+    "{ "
+    + " ".join(
+        f"a{i}: articles(first: 100) {{ nodes {{ comments(first: 100) "
+        "{ totalCount nodes { body } } } }"
+        for i in range(30)
+    )
+    + " }"
+)
+
+
+def fragment_bomb(levels: int, innermost: str, name: str = "F") -> str:
+    """Each fragment spreads the one before it twice: walked naively, 2^levels copies of
+    `innermost`. Fragments are named `name` and their level (also bench.attacks)."""
+    fragments = [f"fragment {name}0 on Query {{ {innermost} }}"] + [
+        f"fragment {name}{i} on Query {{ ...{name}{i - 1} ...{name}{i - 1} }}"
+        for i in range(1, levels + 1)
+    ]
+    return f"query Bomb {{ ...{name}{levels} }}\n" + "\n".join(fragments)
+
+
 PROFILE_FIELDS = "username bio image following"
 ARTICLE_FIELDS = f"""
     slug title description body createdAt updatedAt tagList favorited favoritesCount

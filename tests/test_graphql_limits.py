@@ -21,27 +21,9 @@ from starlette.testclient import TestClient
 from app import create_app
 from config import DEFAULT_GRAPHQL_MAX_NODES, Settings
 from tests.conftest import Api, error_codes, separate_sqlite_files
+from tests.graphql_ops import AMPLIFICATION, fragment_bomb
 
 ROUND_TRIPS = "X-Store-Round-Trips"
-# 30 connections of 100 articles, each with 100 comments: 303,000 nodes.
-AMPLIFICATION = (
-    "{ "
-    + " ".join(
-        f"a{i}: articles(first: 100) {{ nodes {{ comments(first: 100) "
-        "{ totalCount nodes { body } } } }"
-        for i in range(30)
-    )
-    + " }"
-)
-
-
-def fragment_bomb(levels: int, innermost: str) -> str:
-    """Each fragment spreads the one before it twice: walked naively, 2^levels copies of
-    `innermost`."""
-    fragments = [f"fragment F0 on Query {{ {innermost} }}"] + [
-        f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, levels + 1)
-    ]
-    return f"query Bomb {{ ...F{levels} }}\n" + "\n".join(fragments)
 
 
 @pytest.fixture
