@@ -105,8 +105,8 @@ class RequestSpend:
         return max(1, self.points + more) - max(1, self.points)
 
 
-# Set per HTTP request by the view; a batch's operations share it (asyncio.gather copies the
-# context variables, not the object they hold).
+# Set per HTTP request by the view as it charges the request; a batch's operations share it
+# (asyncio.gather copies the context variables, not the object they hold).
 request_spend: ContextVar[RequestSpend | None] = ContextVar("request_spend", default=None)
 
 

@@ -148,6 +148,14 @@ def test_a_batch_counts_as_the_sum_of_its_operations(api: Api) -> None:
     assert body["data"] == {"articles": {"nodes": []}}
 
 
+def test_an_operation_of_a_batch_that_fails_validation_spends_no_nodes(api: Api) -> None:
+    big = "{ articles(first: 100) { nodes { comments(first: 9) { totalCount } } } }"
+    invalid = {"query": big.replace("totalCount", "nope")}
+    body, _ = post(api, [invalid, {"query": big}, {"query": big}])
+    assert error_codes(body[0]) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert [r.get("data") for r in body[1:]] == [{"articles": {"nodes": []}}] * 2
+
+
 def test_the_limits_are_settings(sqlite_settings: Settings) -> None:
     strict = dataclasses.replace(
         sqlite_settings, graphql_max_depth=2, graphql_max_aliases=1, graphql_max_nodes=10
