@@ -7,16 +7,21 @@ the test's own, so the tests may stop and start it."""
 from __future__ import annotations
 
 import asyncio
+import http.server
 import logging
 import socket
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx2
 import pytest
+from botocore.config import Config
 from sqlalchemy import exc, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.testclient import TestClient
@@ -24,9 +29,12 @@ from starlette.testclient import TestClient
 from app import create_app
 from config import Settings
 from rest.http import RETRY_AFTER_SECONDS
+from stores.dynamodb._common import DynamoTable, key, to_item
+from stores.errors import StoreUnavailable
 from stores.sql import articles as sql_articles
 from stores.sql import engine as sql_engine
 from stores.sql._common import is_unavailable
+from tests import aws
 from tests.conftest import Api, error_codes, separate_sqlite_files
 from tests.live import Cluster, read_value, throwaway_cluster
 
@@ -233,3 +241,36 @@ def _dbapi(kind: type[exc.DBAPIError], orig: Exception, invalidated: bool = Fals
 )
 def test_which_errors_mean_the_database_is_unavailable(error: Exception, unavailable: bool) -> None:
     assert is_unavailable(error) is unavailable
+
+
+class _FailingDynamoDB(http.server.BaseHTTPRequestHandler):
+    """An endpoint that answers every request HTTP 500 with no AWS error code, as moto does
+    under concurrent transactions."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(500)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the test's output is the assertion."""
+
+
+def test_a_dynamodb_answer_500_without_an_error_code_is_unavailable() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FailingDynamoDB)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=f"http://127.0.0.1:{server.server_port}",
+        region_name=aws.REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"mode": "standard", "max_attempts": 1}),
+    )
+    table = DynamoTable(client, "conduit-articles", ThreadPoolExecutor(1))
+    try:
+        with pytest.raises(StoreUnavailable, match="DynamoDB get_item: 500"):
+            asyncio.run(table.call("get_item", TableName=table.name, Key=to_item(key("A", "B"))))
+    finally:
+        server.shutdown()

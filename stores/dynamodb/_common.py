@@ -68,7 +68,7 @@ class DynamoTable:
                 self._executor, partial(method, **arguments)
             )
         except ClientError as error:
-            if error_code(error) in _UNAVAILABLE_CODES:
+            if _is_unavailable(error):
                 raise StoreUnavailable(f"DynamoDB {operation}: {error_code(error)}") from error
             raise
         except BotoCoreError as error:
@@ -127,6 +127,13 @@ class DynamoTable:
             raise
         table: dict[str, Any] = response["Table"]
         return table
+
+
+def _is_unavailable(error: ClientError) -> bool:
+    """A known code, or any failure on the service's side: an HTTP 5xx answer without an AWS
+    error code (botocore then reports the status, "500", as the code) is one too."""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return error_code(error) in _UNAVAILABLE_CODES or int(status) >= 500
 
 
 def error_code(error: ClientError) -> str:
