@@ -3,6 +3,7 @@ every line written for a request, and never a secret."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -11,13 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.testclient import TestClient
 
 import logs
 from app import create_app
 from config import MIN_PRODUCTION_SECRET_LENGTH, Environment, LogFormat, Settings
 from stores.sql.articles import SqlArticleStore
-from tests.conftest import run_python, separate_sqlite_files
+from tests.conftest import TEST_BACKENDS, run_python, separate_sqlite_files
 
 JWT_SECRET = "jwt-secret-" + "q" * MIN_PRODUCTION_SECRET_LENGTH
 DB_PASSWORD = "db-password-7f3a9c"
@@ -211,3 +214,38 @@ def test_a_process_started_for_production_writes_only_json_even_for_uvicorn(
     [line] = [json.loads(x) for x in result.stderr.splitlines()]
     assert (line["logger"], line["message"]) == ("uvicorn.error", "Started server process")
     assert line["request_id"] is None
+
+
+def _break_users_table(url: str) -> None:
+    """Rename a column the store writes: the next registration fails inside the database,
+    with every parameter of its INSERT (the password's hash among them) at hand to log."""
+
+    async def rename() -> None:
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("ALTER TABLE users RENAME COLUMN bio TO biography"))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(rename())
+
+
+@pytest.mark.parametrize("backend", [b for b in TEST_BACKENDS if b != "dynamodb"])
+def test_a_database_error_while_registering_logs_no_parameter(
+    settings: Settings, captured: tuple[io.StringIO, list[logging.Logger]]
+) -> None:
+    attach(settings, captured)
+    user = {"username": "jake", "email": "jake.secret@example.com", "password": USER_PASSWORD}
+    with TestClient(create_app(settings), raise_server_exceptions=False) as http:
+        _break_users_table(settings.domain_urls()["users"])
+        # 503 on SQLite, which reports most failures as OperationalError, 500 on PostgreSQL.
+        assert http.post("/api/users", json={"user": user}).status_code in (500, 503)
+        mutation = "mutation($u: RegisterInput!) { register(input: $u) { token } }"
+        assert http.post("/graphql", json={"query": mutation, "variables": {"u": user}}).json()[
+            "errors"
+        ]
+    text_logged = captured[0].getvalue()
+    assert "column named bio" in text_logged or 'column "bio"' in text_logged  # logged
+    for secret in ("$argon2", USER_PASSWORD, user["email"]):
+        assert secret not in text_logged

@@ -1,4 +1,6 @@
-"""Engines for the SQL stores: one per distinct database URL, each counting its round trips."""
+"""Engines for the SQL stores: one per distinct database URL, each counting its round trips.
+A statement's parameters never appear in an error's message (hide_parameters): they hold
+password hashes, emails and bodies, and the message reaches the log."""
 
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ DEFAULT_POOL = PoolSize()
 def create_engine(url: str, pool: PoolSize = DEFAULT_POOL) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+        engine = create_async_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, hide_parameters=True
+        )
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
     else:
         engine = create_async_engine(
@@ -35,6 +39,7 @@ def create_engine(url: str, pool: PoolSize = DEFAULT_POOL) -> AsyncEngine:
             max_overflow=pool.max_overflow,
             pool_timeout=PG_POOL_TIMEOUT,
             connect_args={"timeout": PG_CONNECT_TIMEOUT},
+            hide_parameters=True,
         )
         # Connections pooled before a database restart are replaced on checkout, so the server
         # recovers by itself once the database is back. (Not pool_pre_ping: its ping costs three
