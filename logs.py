@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -22,6 +23,10 @@ current_request_id: ContextVar[str | None] = ContextVar("current_request_id", de
 CONTEXT_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "round_trips")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 REDACTED = "[redacted]"
+# Control characters (C0, DEL, C1) and the Unicode line separators: raw in a text line, a
+# request's path could forge a line of its own (%0A) or drive the reader's terminal (ESC).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # Shorter values are too likely to occur inside ordinary words to be masked in every line.
 MIN_REDACTED_LENGTH = 8
 
@@ -75,6 +80,10 @@ class TextFormatter(logging.Formatter):
         super().__init__(TEXT_FORMAT)
         self._secrets = _maskable(secrets)
 
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The line itself, escaped; a traceback after it keeps its own lines."""
+        return _escape_controls(super().formatMessage(record))
+
     def format(self, record: logging.LogRecord) -> str:
         return _redact(super().format(record), self._secrets)
 
@@ -116,6 +125,17 @@ def _maskable(secrets: Iterable[str]) -> tuple[str, ...]:
     # Longest first, so a secret containing another is masked whole.
     return tuple(
         sorted({s for s in secrets if len(s) >= MIN_REDACTED_LENGTH}, key=len, reverse=True)
+    )
+
+
+def _escape_controls(text: str) -> str:
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(control: re.Match[str]) -> str:
+    char = control[0]
+    return _ESCAPES.get(char) or (
+        f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
     )
 
 

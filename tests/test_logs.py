@@ -119,6 +119,40 @@ def test_development_writes_plain_text(
     assert not text.lstrip().startswith("{")
 
 
+def test_control_characters_in_a_text_line_are_escaped_so_no_line_can_be_forged(
+    tmp_path: Path, captured: tuple[io.StringIO, list[logging.Logger]]
+) -> None:
+    settings = separate_sqlite_files(tmp_path)
+    attach(settings, captured)
+    forged = "2026-01-01 00:00:00,000 INFO conduit.access GET /admin 200 1.0ms trips=0"
+    with TestClient(create_app(settings)) as http:
+        http.get(f"/api/articles%0A{forged}%0D%00%1B[2J%E2%80%A8")
+    [line] = [x for x in captured[0].getvalue().splitlines() if "conduit.access" in x]
+    assert line.split(" conduit.access ", 1)[1].startswith(
+        f"GET /api/articles\\n{forged}\\r\\x00\\x1b[2J\\u2028 404 "
+    )
+    for raw in ("\r", "\x00", "\x1b", "\u2028"):
+        assert raw not in captured[0].getvalue()
+
+
+def test_a_traceback_in_a_text_line_keeps_its_lines(
+    tmp_path: Path, captured: tuple[io.StringIO, list[logging.Logger]]
+) -> None:
+    settings = separate_sqlite_files(tmp_path)
+    stream, touched = captured
+    logger = logging.getLogger("conduit.test_logs")
+    logger.addHandler(logs.handler(settings, stream))
+    touched.append(logger)
+    try:
+        raise ValueError("first\nsecond")
+    except ValueError:
+        logger.exception("failed on %r", "a\nb")
+    head, *traceback = stream.getvalue().splitlines()
+    assert head.endswith("failed on 'a\\nb'")
+    assert traceback[0] == "Traceback (most recent call last):"
+    assert traceback[-2:] == ["ValueError: first", "second"]
+
+
 @pytest.mark.parametrize("log_format", list(LogFormat))
 def test_secrets_never_reach_the_log(
     tmp_path: Path,
