@@ -35,6 +35,7 @@ from ratelimits.limiter import Limiter
 from resolvers import cascades
 from resolvers.context import Context
 from rest import http as rest_http
+from rest.routes import not_found as rest_not_found
 from rest.routes import routes as rest_routes
 from schema import build_schema
 from schema import view as graphql_view
@@ -118,7 +119,7 @@ def create_app(settings: Settings) -> Starlette:
             Mount(
                 "/api",
                 app=Deadline(
-                    Router(routes=rest_routes(context_for)),
+                    Router(routes=rest_routes(context_for), default=rest_not_found),
                     seconds,
                     lambda: rest_http.timed_out(seconds),
                 ),

@@ -28,8 +28,17 @@ STATUS_BY_CODE = {
     "BAD_USER_INPUT": 422,
     "RATE_LIMITED": 429,
 }
+# The one media type a REST body may have. Refusing the others (415) keeps a cross-site form
+# or a no-cors fetch, which may post text/plain (or no type) without a CORS preflight, from
+# writing on a signed-in user's behalf.
+JSON_MEDIA_TYPE = "application/json"
 # How long a client is asked to wait (Retry-After) when a database is out of reach.
 RETRY_AFTER_SECONDS = 5
+
+
+class UnsupportedMediaType(Exception):
+    """A body sent as anything but JSON in UTF-8: answered 415 before it is read."""
+
 
 Handler = Callable[[Context, Request], Awaitable[Response]]
 ContextFactory = Callable[[Request], Context]
@@ -67,6 +76,8 @@ async def _answer(handler: Handler, ctx: Context, request: Request) -> Response:
         return await handler(ctx, request)
     except RateLimited as error:
         return rate_limited_response(error)
+    except UnsupportedMediaType as error:
+        return errors_response(415, {"request": [str(error)]})
     except DomainError as error:
         return errors_response(STATUS_BY_CODE[error.code], error.fields)
     except StoreUnavailable as error:
@@ -109,6 +120,7 @@ def no_content() -> Response:
 
 async def wrapped_object(request: Request, key: str) -> dict[str, Any]:
     """The object inside RealWorld's wrapper, e.g. `{"user": {...}}` -> `{...}`."""
+    _require_json(request.headers.get("content-type", ""))
     try:
         payload = json.loads(await request.body())
     except (ValueError, RecursionError):
@@ -117,6 +129,13 @@ async def wrapped_object(request: Request, key: str) -> dict[str, Any]:
     if not isinstance(inner, dict):
         raise Invalid({key: ["can't be blank"]})
     return inner
+
+
+def _require_json(content_type: str) -> None:
+    media_type, *parameters = (part.strip().lower() for part in content_type.split(";"))
+    charsets = {p.partition("=")[2].strip('"') for p in parameters if p.startswith("charset=")}
+    if media_type != JSON_MEDIA_TYPE or not charsets <= {"utf-8"}:
+        raise UnsupportedMediaType("the body must be sent as application/json in UTF-8")
 
 
 def field(data: dict[str, Any], name: str) -> Maybe[Any]:

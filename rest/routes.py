@@ -6,9 +6,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from rest import endpoints as e
-from rest.http import ContextFactory, Endpoint, Handler, endpoint
+from rest.http import ContextFactory, Endpoint, Handler, endpoint, errors_response
 
 TABLE: list[tuple[str, str, Handler]] = [
     ("/users", "POST", e.register),
@@ -35,7 +36,8 @@ TABLE: list[tuple[str, str, Handler]] = [
 
 def routes(context_for: ContextFactory) -> list[Route]:
     """One route per path (and its trailing-slash twin) that serves all of the path's methods,
-    so a wrong method gets a 405 whose `Allow` header names every method the path has."""
+    so a wrong method gets a 405 whose `Allow` header names every method the path has, in
+    the RealWorld error body like every other answer under /api."""
     by_path: dict[str, dict[str, Handler]] = {}
     for path, method, handler in TABLE:
         by_path.setdefault(path, {})[method] = handler
@@ -44,12 +46,30 @@ def routes(context_for: ContextFactory) -> list[Route]:
         endpoints = {m: endpoint(h, context_for) for m, h in handlers.items()}
         if "GET" in endpoints:
             endpoints["HEAD"] = endpoints["GET"]
-
-        async def dispatch(
-            request: Request, endpoints: dict[str, Endpoint] = endpoints
-        ) -> Response:
-            return await endpoints[request.method](request)
-
-        for variant in (path, path + "/"):
-            built.append(Route(variant, dispatch, methods=list(handlers)))
+        dispatch = _MethodDispatch(endpoints)
+        built += [Route(variant, dispatch, methods=None) for variant in (path, path + "/")]
     return built
+
+
+class _MethodDispatch:
+    """Every method of one path. An ASGI app rather than a function, so that Starlette routes
+    every method here (it would answer the others with its own plain-text 405)."""
+
+    def __init__(self, endpoints: dict[str, Endpoint]) -> None:
+        self._endpoints = endpoints
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        run = self._endpoints.get(request.method)
+        response = await run(request) if run is not None else self._method_not_allowed()
+        await response(scope, receive, send)
+
+    def _method_not_allowed(self) -> Response:
+        response = errors_response(405, {"method": ["not allowed"]})
+        response.headers["Allow"] = ", ".join(self._endpoints)
+        return response
+
+
+async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    """Any other path under /api."""
+    await errors_response(404, {"path": ["not found"]})(scope, receive, send)

@@ -112,9 +112,11 @@ BODY_ENDPOINTS: dict[str, tuple[str, str, str, bool, dict[str, Any]]] = {
 }
 
 
-def send(world: World, endpoint: str, content: bytes) -> tuple[int, Any]:
+def send(
+    world: World, endpoint: str, content: bytes, content_type: str | None = "application/json"
+) -> tuple[int, Any]:
     method, path, _, signed_in, _ = BODY_ENDPOINTS[endpoint]
-    headers = {"Content-Type": "application/json"}
+    headers = {} if content_type is None else {"Content-Type": content_type}
     if signed_in:
         headers |= world.api.auth(world.owner)
     response = world.api.http.request(
@@ -191,6 +193,32 @@ def test_rest_body_without_its_wrapper_object_is_422(
 ) -> None:
     key = BODY_ENDPOINTS[endpoint][2]
     assert send(unchanged, endpoint, content) == errors(422, key, BLANK)
+
+
+NOT_JSON_MEDIA_TYPES = {
+    "none": None,
+    "text/plain": "text/plain",
+    "form": "application/x-www-form-urlencoded",
+    "multipart": "multipart/form-data; boundary=x",
+    "json look-alike": "application/jsonp",
+    "json suffix": "application/vnd.api+json",
+    "other charset": "application/json; charset=latin-1",
+}
+UNSUPPORTED = errors(415, "request", "the body must be sent as application/json in UTF-8")
+
+
+@pytest.mark.parametrize("endpoint", list(BODY_ENDPOINTS))
+@pytest.mark.parametrize(
+    "content_type", list(NOT_JSON_MEDIA_TYPES.values()), ids=list(NOT_JSON_MEDIA_TYPES)
+)
+def test_rest_body_not_sent_as_json_is_415_and_changes_nothing(
+    unchanged: World, endpoint: str, content_type: str | None
+) -> None:
+    """A cross-site form or a no-cors fetch posts text/plain, a form type or no type at all
+    without a CORS preflight: a valid JSON body sent so must not be taken."""
+    _, _, key, _, valid = BODY_ENDPOINTS[endpoint]
+    body = json.dumps({key: valid}).encode()
+    assert send(unchanged, endpoint, body, content_type) == UNSUPPORTED
 
 
 # --- REST: one field of the wrong type, too long, or with characters no store keeps ---------
@@ -543,8 +571,19 @@ def test_rest_wrong_method_is_405_naming_the_allowed_ones(
     response = unchanged.api.http.request(
         method, path, json={"user": {}}, headers=unchanged.api.auth(unchanged.owner)
     )
-    assert response.status_code == 405
+    assert answer(response) == errors(405, "method", "not allowed")
     assert {m.strip() for m in response.headers["allow"].split(",")} == allowed
+
+
+@pytest.mark.parametrize(
+    "path", ["/api", "/api/", "/api/nope", "/api/articles/seed/nope", "/api/users/login/x"]
+)
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+def test_rest_unknown_path_is_404_in_the_json_error_body(
+    unchanged: World, method: str, path: str
+) -> None:
+    response = unchanged.api.http.request(method, path, follow_redirects=True)
+    assert answer(response) == errors(404, "path", "not found")
 
 
 # --- oversized bodies -------------------------------------------------------------------------
@@ -589,8 +628,9 @@ def test_body_of_exactly_one_mib_is_read(api: Api) -> None:
     ).encode()
     padded = body + b" " * (MAX_BODY - len(body))
     assert len(padded) == MAX_BODY
-    assert api.http.post("/api/users", content=padded).status_code == 201
-    assert api.http.post("/api/users", content=padded + b" ").status_code == 413
+    as_json = {"Content-Type": "application/json"}
+    assert api.http.post("/api/users", content=padded, headers=as_json).status_code == 201
+    assert api.http.post("/api/users", content=padded + b" ", headers=as_json).status_code == 413
     assert api.http.get("/api/profiles/padded").status_code == 200
 
 

@@ -156,9 +156,10 @@ def test_trailing_slashes_reach_the_same_endpoints(
 
 
 @pytest.mark.parametrize(
-    "content_type", ["application/json", "application/json; charset=utf-8", None]
+    "content_type",
+    ["application/json", "application/json; charset=utf-8", 'Application/JSON; Charset="UTF-8"'],
 )
-def test_the_json_body_is_read_with_or_without_a_content_type(
+def test_the_json_body_is_read_as_json_with_or_without_its_charset(
     api: Api, content_type: str | None
 ) -> None:
     headers = {} if content_type is None else {"Content-Type": content_type}
