@@ -19,6 +19,9 @@ MAX_TAGS = 20
 MAX_TAG = 64
 MAX_SLUG = 300
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Words the REST routes use where a slug goes (GET /api/articles/feed is the feed): an
+# article titled so gets a suffix, as if its plain slug were taken.
+RESERVED_SLUGS = frozenset({"feed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,17 @@ def slugify(title: str) -> str:
     words = re.findall(r"[a-z0-9]+", ascii_title.lower())
     slug = "-".join(words)[: MAX_SLUG - 8].strip("-")
     return slug or "article"
+
+
+def changes_nothing(article: Article, changes: ArticleChanges) -> bool:
+    """Whether `changes` leaves every field but the tags (compared by the caller, who reads
+    them) as the article has it."""
+    kept = (
+        (changes.title, article.title),
+        (changes.description, article.description),
+        (changes.body, article.body),
+    )
+    return all(change is MISSING or change == current for change, current in kept)
 
 
 def with_suffix(slug: str) -> str:

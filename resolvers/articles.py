@@ -113,6 +113,11 @@ async def update(
 ) -> Article:
     current = await _own_article(ctx, slug)
     changes = rules.validate_changes(title, description, body, tags)
+    if rules.changes_nothing(current, changes) and (
+        changes.tags is MISSING
+        or changes.tags == tuple(sorted(await ctx.loaders.tags.load(current.id)))
+    ):
+        return current  # not written: updatedAt stays, and no ArticleUpdated goes out
     new_title = current.title if changes.title is MISSING else changes.title
     plain_slug = rules.slugify(new_title)
     keeps_slug = plain_slug == rules.slugify(current.title)
@@ -187,7 +192,7 @@ async def _user_id(ctx: Context, username: str) -> int | None:
 
 
 async def _with_unique_slug(slug: str, write: Callable[[str], Awaitable[Article]]) -> Article:
-    candidate = slug
+    candidate = rules.with_suffix(slug) if slug in rules.RESERVED_SLUGS else slug
     for _ in range(SLUG_ATTEMPTS):
         try:
             return await write(candidate)

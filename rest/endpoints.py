@@ -76,6 +76,7 @@ async def list_articles(ctx: Context, request: Request) -> Response:
 
 
 async def feed(ctx: Context, request: Request) -> Response:
+    ctx.require_viewer_id()
     return await _article_list(ctx, await articles.feed(ctx, window(request)))
 
 

@@ -64,6 +64,7 @@ class Query:
 
     @strawberry.field(description="Articles by the authors the viewer follows, newest first.")
     async def feed(self, info: Info, first: First = 20, after: After = None) -> Connection[Article]:
+        info.context.require_viewer_id()  # the contract: who may not read it learns nothing more
         page = await articles.feed(info.context, window(first, after))
         return await article_connection(info, page)
 

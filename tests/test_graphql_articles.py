@@ -219,6 +219,21 @@ def test_update_article_title_to_a_taken_slug_gets_a_unique_one(api: Api) -> Non
     assert article(api, renamed["slug"])["description"] == "About it"
 
 
+def test_update_article_that_changes_nothing_leaves_it_as_it_was(api: Api) -> None:
+    alice = api.register("alice")
+    created = create_article(api, alice, "Original", ["b", "a"])
+    same = {"title": "Original", "description": "About it", "tagList": ["a", "b", "a"]}
+    for given in ({}, same):
+        updated = data(_update(api, alice, created["slug"], **given))["updateArticle"]
+        assert updated == created
+
+
+def test_an_article_titled_feed_gets_a_suffixed_slug(api: Api) -> None:
+    created = create_article(api, api.register("alice"), "Feed")
+    assert created["slug"].startswith("feed-")
+    assert article(api, created["slug"])["title"] == "Feed"
+
+
 def test_update_article_tags(api: Api) -> None:
     alice = api.register("alice")
     slug = create_article(api, alice, tags=["one", "two"])["slug"]
@@ -423,8 +438,11 @@ def test_articles_show_the_viewers_likes_and_follows(api: Api, library: dict[str
 # --- feed -----------------------------------------------------------------------------------
 
 
-def test_feed_needs_a_signed_in_user(api: Api) -> None:
-    body = _feed(api, None)
+@pytest.mark.parametrize(("first", "after"), [(100, None), (0, None), (-1, "not a cursor")])
+def test_feed_needs_a_signed_in_user_before_it_reads_its_arguments(
+    api: Api, first: int, after: str | None
+) -> None:
+    body = _feed(api, None, first, after)
     assert body["data"] is None
     assert_error(body, "UNAUTHENTICATED", TOKEN_MISSING)
 

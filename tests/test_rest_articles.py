@@ -18,6 +18,7 @@ from tests.rest_support import (
     not_found,
     profile,
     slugs,
+    token_missing,
 )
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -250,6 +251,33 @@ def test_update_title_with_the_same_slug_keeps_it(api: Api) -> None:
     status, body = update_raw(api, ann, "hello-world", {"title": "Hello, World!"})
     assert status == 200
     assert (body["article"]["slug"], body["article"]["title"]) == ("hello-world", "Hello, World!")
+
+
+@pytest.mark.parametrize(
+    "unchanged",
+    [{}, {"title": "Hello", "description": "About it", "body": "The body", "tagList": ["b", "a"]}],
+    ids=["nothing given", "the same values"],
+)
+def test_an_update_that_changes_nothing_leaves_the_article_as_it_was(
+    api: Api, unchanged: dict[str, Any]
+) -> None:
+    ann = api.register()
+    created = new_article(api, ann, title="Hello", tags=["a", "b"])
+    assert update_raw(api, ann, "hello", unchanged) == (200, {"article": created})
+    assert get_article(api, "hello") == created
+
+
+@pytest.mark.parametrize("title", ["Feed", "FEED!", " feed "])
+def test_an_article_titled_like_a_route_word_gets_a_slug_it_can_be_read_by(
+    api: Api, title: str
+) -> None:
+    ann = api.register()
+    created = new_article(api, ann, title=title)
+    assert created["slug"].startswith("feed-")
+    assert get_article(api, created["slug"])["title"] == title.strip()
+    renamed = update_raw(api, ann, new_article(api, ann, title="Other")["slug"], {"title": "Feed"})
+    assert renamed[1]["article"]["slug"].startswith("feed-")
+    assert answer(api.http.get("/api/articles/feed")) == token_missing()  # still the feed
 
 
 def test_update_tag_list_missing_keeps_empty_clears_null_is_422(api: Api) -> None:

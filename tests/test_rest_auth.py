@@ -1,5 +1,6 @@
 """REST: every auth-only endpoint answers 401 `token: ["is missing"]` without a valid token,
-before it looks anything up or reads the body; optional-auth endpoints work anonymously."""
+before it looks anything up or reads the query or the body; optional-auth endpoints work
+anonymously."""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ def test_auth_only_endpoints_need_a_valid_token_before_any_lookup_or_body(
     api: Api, method: str, path: str, body: dict[str, Any] | None
 ) -> None:
     assert answer(api.http.request(method, path, json=body)) == (401, TOKEN_MISSING)
-    unreadable = api.http.request(method, path, content=b"{not json")
+    unreadable = api.http.request(
+        method, f"{path}?limit=0&offset=-1", content=b"{not json", headers={"Content-Type": "x/y"}
+    )
     assert answer(unreadable) == (401, TOKEN_MISSING)
     for name, authorization in BAD_AUTHORIZATION.items():
         response = api.http.request(
