@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 
-from bench.run import PASSWORD, ROOT, seed, serving
+from bench.run import PASSWORD, ROOT, seed, server_env, serving
 from seed.data import email_of
 from tests.graphql_ops import AMPLIFICATION, fragment_bomb
 from tests.postgres import fresh_databases
@@ -249,7 +249,7 @@ def main(argv: list[str]) -> int:
     print("|---|---|---|---|---|---|---|")
     with fresh_databases(1, prefix="conduit_bench") as [database]:
         seed(database, 100)
-        with serving(database, ROOT) as (url, server):
+        with serving(server_env(database), ROOT) as (url, server):
             for attack in chosen:
                 line = asyncio.run(measure(url, server, attack, args.idle, args.duration))
                 print(line, flush=True)

@@ -10,6 +10,8 @@ from bench.scenarios import Scenario, describe
 P99_TARGET_MS = 200.0
 # How much more a page may cost on 100x the data, and as GraphQL than as REST.
 RATIO_TARGET = 1.3
+# How much more CPU a REST page may cost the server than its statements cost asyncpg alone.
+FLOOR_TARGET = 2.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,10 @@ class Result:
     def cpu(self) -> float:
         return float(self.measured["server_cpu_ms"])
 
+    @property
+    def floor_cpu(self) -> float:
+        return float(self.measured["floor_cpu_ms"])
+
     def as_json(self) -> dict[str, Any]:
         scenario = self.scenario
         return {"size": self.size, "page": scenario.page, "api": scenario.api, **self.measured}
@@ -40,6 +46,7 @@ def tables(results: list[Result], seeding: dict[int, float], connections: int) -
         [
             _seeding(seeding),
             _measurements(results, connections),
+            _against_the_floor(results),
             _scaling(results),
             _graphql_against_rest(results),
             _requests(results),
@@ -68,6 +75,30 @@ def _measurements(results: list[Result], connections: int) -> str:
         for r in results
     ]
     return f"{connections} connections, one worker:\n\n" + "\n".join(head + rows)
+
+
+def _against_the_floor(results: list[Result]) -> str:
+    head = [
+        "| page | API | articles | statements | server CPU ms / request | floor CPU ms / request "
+        f"| server / floor (REST <= {FLOOR_TARGET:g}x) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    rows = []
+    for r in results:
+        ratio = r.cpu / r.floor_cpu
+        shown = (
+            _mark(ratio, ratio <= FLOOR_TARGET, "x")
+            if r.scenario.api == "REST"
+            else f"{ratio:.1f}x"
+        )
+        rows.append(
+            f"| {r.scenario.page} | {r.scenario.api} | {r.size:,} | "
+            f"{r.measured['floor_statements']} | {r.cpu:.2f} | {r.floor_cpu:.3f} | {shown} |"
+        )
+    return (
+        "The floor: the same statements sent with asyncpg directly (bench/floor.py):\n\n"
+        + "\n".join(head + rows)
+    )
 
 
 def _scaling(results: list[Result]) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 import asyncpg
 import httpx2
 
+from bench import floor
 from bench.report import Result, tables
 from bench.scenarios import COMMENTS_PAGE, Target, scenarios
 from seed.data import email_of
@@ -59,11 +60,18 @@ def main(argv: list[str]) -> int:
     for size in (int(s) for s in args.sizes.split(",")):
         with fresh_databases(1, prefix="conduit_bench") as [database]:
             seeding[size] = seed(database, size)
-            with serving(database, args.server_root) as (url, server):
+            env = server_env(database)
+            with serving(env, args.server_root) as (url, server):
                 for scenario in scenarios(target(url)):
                     if args.only and scenario.page not in args.only.split(","):
                         continue
                     measured = load(url, server, scenario.request, args)
+                    statements = floor.capture(env, scenario.request)
+                    measured["floor_statements"] = len(statements)
+                    measured["floor_cpu_ms"] = round(
+                        floor.measure(dsn(database), statements, args.connections, args.duration),
+                        3,
+                    )
                     results.append(Result(size, scenario, measured))
                     print(
                         f"{size:>7} {scenario.page:<9} {scenario.api:<8} {measured}",
@@ -95,14 +103,9 @@ def seed(database: str, articles: int) -> float:
     return elapsed
 
 
-@contextmanager
-def serving(database: str, root: Path) -> Iterator[tuple[str, int]]:
-    """One uvicorn worker in production mode on a free loopback port (its URL and process id);
-    its log in a temp file."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
+def server_env(database: str) -> dict[str, str]:
+    """The server's environment: production mode on `database`, no rate limits."""
+    return {
         **os.environ,
         "CONDUIT_ENV": "production",
         "CONDUIT_JWT_SECRET": secrets.token_urlsafe(48),
@@ -110,6 +113,15 @@ def serving(database: str, root: Path) -> Iterator[tuple[str, int]]:
         # The load generator is one client signing up and writing far past any rate limit.
         "CONDUIT_RATE_LIMITS": "off",
     }
+
+
+@contextmanager
+def serving(env: dict[str, str], root: Path) -> Iterator[tuple[str, int]]:
+    """One uvicorn worker in production mode on a free loopback port (its URL and process id);
+    its log in a temp file."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     command = [sys.executable, "-m", "server", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--no-access-log"]
     with tempfile.TemporaryFile() as log:
@@ -139,15 +151,19 @@ def _wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:
 
 def target(url: str) -> Target:
     """Sign in as the first seeded user; pick, among the 100 newest articles, the one with the
-    most comments that one GraphQL page still holds whole."""
+    most comments that one GraphQL page still holds whole, and its author's profile."""
     with httpx2.Client(base_url=url, timeout=30) as http:
         login = {"user": {"email": email_of(1), "password": PASSWORD}}
         token = http.post("/api/users/login", json=login).raise_for_status().json()["user"]["token"]
-        query = "{ articles(first: 100) { nodes { slug comments(first: 1) { totalCount } } } }"
+        query = (
+            "{ articles(first: 100) { nodes { slug author { username } "
+            "comments(first: 1) { totalCount } } } }"
+        )
         nodes = http.post("/graphql", json={"query": query}).json()["data"]["articles"]["nodes"]
     counts = {n["slug"]: n["comments"]["totalCount"] for n in nodes}
     slug = max((s for s, c in counts.items() if c <= COMMENTS_PAGE), key=lambda s: counts[s])
-    return Target(token=token, tag=TAG, slug=slug)
+    [author] = {n["author"]["username"] for n in nodes if n["slug"] == slug}
+    return Target(token=token, tag=TAG, slug=slug, username=author)
 
 
 def load(

@@ -22,6 +22,7 @@ class Target:
     token: str
     tag: str
     slug: str
+    username: str
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ def scenarios(target: Target) -> list[Scenario]:
         "feed": _get("/api/articles/feed", signed_in),
         "article": _get(f"/api/articles/{target.slug}"),
         "comments": _get(f"/api/articles/{target.slug}/comments"),
+        "tags": _get("/api/tags"),
+        "profile": _get(f"/api/profiles/{target.username}", signed_in),
     }
     graphql = {
         "list": _graphql(f"{{ articles(first: {PAGE}) {{ {CONNECTION} }} }}"),
@@ -55,6 +58,13 @@ def scenarios(target: Target) -> list[Scenario]:
             "query($slug: String!) { article(slug: $slug) { comments(first: "
             f"{COMMENTS_PAGE}) {{ nodes {{ id createdAt updatedAt body {AUTHOR} }} }} }} }}",
             {"slug": target.slug},
+        ),
+        "tags": _graphql("{ tags }"),
+        "profile": _graphql(
+            "query($username: String!) { profile(username: $username) "
+            "{ username bio image following } }",
+            {"username": target.username},
+            signed_in,
         ),
     }
     return [
