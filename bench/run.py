@@ -150,20 +150,28 @@ def _wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:
 
 
 def target(url: str) -> Target:
+    async def find() -> Target:
+        async with httpx2.AsyncClient(base_url=url, timeout=30) as http:
+            return await target_of(http)
+
+    return asyncio.run(find())
+
+
+async def target_of(http: httpx2.AsyncClient) -> Target:
     """Sign in as the first seeded user; pick, among the 100 newest articles, the one with the
     most comments that one GraphQL page still holds whole, and its author's profile."""
-    with httpx2.Client(base_url=url, timeout=30) as http:
-        login = {"user": {"email": email_of(1), "password": PASSWORD}}
-        token = http.post("/api/users/login", json=login).raise_for_status().json()["user"]["token"]
-        query = (
-            "{ articles(first: 100) { nodes { slug author { username } "
-            "comments(first: 1) { totalCount } } } }"
-        )
-        nodes = http.post("/graphql", json={"query": query}).json()["data"]["articles"]["nodes"]
+    login = {"user": {"email": email_of(1), "password": PASSWORD}}
+    signed_in = (await http.post("/api/users/login", json=login)).raise_for_status()
+    query = (
+        "{ articles(first: 100) { nodes { slug author { username } "
+        "comments(first: 1) { totalCount } } } }"
+    )
+    answer = (await http.post("/graphql", json={"query": query})).json()
+    nodes = answer["data"]["articles"]["nodes"]
     counts = {n["slug"]: n["comments"]["totalCount"] for n in nodes}
     slug = max((s for s, c in counts.items() if c <= COMMENTS_PAGE), key=lambda s: counts[s])
     [author] = {n["author"]["username"] for n in nodes if n["slug"] == slug}
-    return Target(token=token, tag=TAG, slug=slug, username=author)
+    return Target(token=signed_in.json()["user"]["token"], tag=TAG, slug=slug, username=author)
 
 
 def load(
