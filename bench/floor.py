@@ -1,8 +1,8 @@
 """The floor under a page: the exact statements the stores send for it, captured from the store
-layer as it serves the page, then sent with asyncpg directly (prepared, as asyncpg caches
-them) over as many connections as the load uses. What a request costs the server beyond the
-floor's CPU per request is the price of everything between the socket and the SQL: HTTP,
-routing, resolvers, loaders, SQLAlchemy, rendering.
+layer as it serves the page (stores/round_trips.py), then sent with asyncpg directly
+(prepared, as asyncpg caches them) over as many connections as the load uses. What a request
+costs the server beyond the floor's CPU per request is the price of everything between the
+socket and the SQL: HTTP, routing, resolvers, loaders, SQLAlchemy, rendering.
 
     python -m bench.run --only list        # prints floor CPU and the ratio beside each page
 
@@ -17,8 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,10 @@ from typing import Any
 import asyncpg
 import httpx2
 import uvloop
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from app import create_app
 from config import Settings
+from stores.round_trips import watching_statements
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,9 +48,9 @@ def capture(env: Mapping[str, str], request: Mapping[str, Any]) -> list[Statemen
             transport = httpx2.ASGITransport(app=app)
             async with httpx2.AsyncClient(transport=transport, base_url="http://bench") as http:
                 await _send(http, request)
-                with _recording() as sent:
+                with watching_statements() as sent:
                     await _send(http, request)
-                return sent
+                return [Statement(s.sql, s.parameters) for s in sent]
 
     return asyncio.run(serve_twice())
 
@@ -62,24 +60,6 @@ async def _send(http: httpx2.AsyncClient, request: Mapping[str, Any]) -> None:
         request["method"], request["path"], json=request.get("json"), headers=request["headers"]
     )
     response.raise_for_status()
-
-
-@contextmanager
-def _recording() -> Iterator[list[Statement]]:
-    sent: list[Statement] = []
-
-    def record(
-        _conn: Any, _cursor: Any, sql: str, parameters: Any, _context: Any, many: bool
-    ) -> None:
-        if many:
-            raise ValueError("a page's reads send no executemany")
-        sent.append(Statement(sql, tuple(parameters or ())))
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
 
 def measure(dsn: str, statements: list[Statement], connections: int, seconds: float) -> float:

@@ -236,6 +236,9 @@ def _dbapi(kind: type[exc.DBAPIError], orig: Exception, invalidated: bool = Fals
         (_dbapi(exc.IntegrityError, _Driver("23505")), False),  # a unique value is taken
         (_dbapi(exc.ProgrammingError, _Driver("42P01")), False),  # no such table: a bug
         (_dbapi(exc.DBAPIError, _Driver("57014")), False),  # a statement cancelled
+        (_Driver("08006"), True),  # raw from asyncpg: a read sent past SQLAlchemy
+        (_Driver("57P01"), True),
+        (_Driver("23505"), False),
         (ValueError("not a database error"), False),
     ],
 )

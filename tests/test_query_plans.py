@@ -11,20 +11,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from models.articles import ArticleQuery
 from models.pages import Position, Window
 from stores.factory import OpenStores
 from stores.protocols import Stores
+from stores.round_trips import watching_statements
 from stores.sql.tables import METADATA_BY_DOMAIN
 from tests import postgres
 from tests.conftest import TEST_BACKENDS
@@ -235,28 +233,6 @@ async def _load(lent: postgres.DatabaseSet) -> Loaded:
 
 
 @dataclass(frozen=True)
-class Sent:
-    database: str
-    statement: str
-    parameters: tuple[Any, ...]
-
-
-@contextmanager
-def captured() -> Iterator[list[Sent]]:
-    """Every statement any engine sends, with its parameters, while the block runs."""
-    sent: list[Sent] = []
-
-    def grab(conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        sent.append(Sent(conn.engine.url.database, statement, tuple(parameters)))
-
-    event.listen(Engine, "before_cursor_execute", grab)
-    try:
-        yield sent
-    finally:
-        event.remove(Engine, "before_cursor_execute", grab)
-
-
-@dataclass(frozen=True)
 class Node:
     kind: str
     table: str | None
@@ -282,17 +258,17 @@ def _nodes(plan: dict[str, Any]) -> Iterator[Node]:
 async def _explain(loaded: Loaded, case: Case, mode: str) -> list[list[Node]]:
     open_stores = OpenStores(loaded.urls)
     try:
-        with captured() as sent:
+        with watching_statements() as sent:
             await case.call(open_stores.stores, loaded)
     finally:
         await open_stores.close()
     assert sent, "the store sent nothing"
     plans = []
     for statement in sent:
-        conn = await asyncpg.connect(postgres.dsn(statement.database))
+        conn = await asyncpg.connect(postgres.dsn(str(statement.database)))
         try:
             await conn.execute(f"SET plan_cache_mode = {mode}")
-            explain = "EXPLAIN (ANALYZE, FORMAT JSON) " + statement.statement
+            explain = "EXPLAIN (ANALYZE, FORMAT JSON) " + statement.sql
             raw = await conn.fetchval(explain, *statement.parameters)
         finally:
             await conn.close()

@@ -51,14 +51,17 @@ def is_unavailable(error: Exception) -> bool:
     # SQLAlchemy's pool timeout: no connection came free in time.
     if isinstance(error, OSError | exc.TimeoutError):
         return True
-    if not isinstance(error, exc.DBAPIError):
-        return False
     # PEP 249 keeps OperationalError for failures outside the program's control (SQLite's
     # "database is locked" after its busy timeout, a file that cannot be opened); a connection
     # invalidated on the way is one that dropped mid-statement.
-    if error.connection_invalidated or isinstance(error, exc.OperationalError):
+    if isinstance(error, exc.DBAPIError) and (
+        error.connection_invalidated or isinstance(error, exc.OperationalError)
+    ):
         return True
-    sqlstate = getattr(error.orig, "sqlstate", None)
+    # The driver's own error carries the SQLSTATE: wrapped by SQLAlchemy, or raw from a read
+    # sent past it (stores/sql/reads.py).
+    driver_error = error.orig if isinstance(error, exc.DBAPIError) else error
+    sqlstate = getattr(driver_error, "sqlstate", None)
     return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
 
 

@@ -4,22 +4,40 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from sqlalchemy import Select, delete, exc, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    String,
+    bindparam,
+    delete,
+    exc,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.articles import Article, ArticleEdit, ArticleQuery, ArticleRecord, NewArticle
 from models.errors import Conflict, NotFound
 from models.pages import Window
 from models.validation import MISSING
-from stores.sql._common import SqlStore, newest_first
+from stores.sql._common import SqlStore
+from stores.sql.reads import Reads, among
 from stores.sql.restoring import advance_ids, hold_ids, replacing
 from stores.sql.tables import article_counts, article_tags, articles
 
 ALL_KEY = "all"
+_TAGS_OF = Reads(
+    lambda dialect, _: select(article_tags.c.article_id, article_tags.c.tag).where(
+        among(article_tags.c.article_id, "ids", dialect)
+    )
+)
 
 
 class SqlArticleStore(SqlStore):
@@ -105,21 +123,35 @@ class SqlArticleStore(SqlStore):
 
     async def by_slug(self, slug: str) -> Article | None:
         async with self._connect() as conn:
-            result = await conn.execute(select(articles).where(articles.c.slug == slug))
-            found = result.mappings().one_or_none()
-        return None if found is None else _article(found)
+            found = await _BY_SLUG.fetch(conn, None, {"slug": slug})
+        return _article(found[0]) if found else None
 
     async def page(self, query: ArticleQuery, window: Window) -> list[Article]:
         # Filtered by tag, the tag's rows (which carry their article's creation time) set the
         # order, so the index (tag, created_at, article_id) serves one page and stops.
-        order = (
-            (articles.c.created_at, articles.c.id)
-            if query.tag is None
-            else (article_tags.c.created_at, article_tags.c.article_id)
+        shape = _PageShape(
+            tagged=query.tag is not None,
+            authors=None
+            if query.author_ids is None
+            else "one"
+            if len(query.author_ids) == 1
+            else "many",
+            among_ids=query.article_ids is not None,
+            after=window.after is not None,
+            limited=window.limit is not None,
         )
-        stmt = newest_first(_filtered(select(articles), query), *order, window)
+        params: dict[str, Any] = {
+            "tag": query.tag,
+            "author_ids": list(query.author_ids or ()),
+            "author_id": (query.author_ids or (None,))[0],
+            "article_ids": list(query.article_ids or ()),
+            "limit": window.limit,
+            "offset": window.offset,
+        }
+        if window.after is not None:
+            params |= {"after_at": window.after.created_at, "after_id": window.after.id}
         async with self._connect() as conn:
-            return [_article(m) for m in (await conn.execute(stmt)).mappings()]
+            return [_article(m) for m in await _PAGE.fetch(conn, shape, params)]
 
     async def count(self, query: ArticleQuery) -> int:
         if query.matches_nothing:
@@ -127,39 +159,33 @@ class SqlArticleStore(SqlStore):
         # The home page, a tag page and a feed read their kept counts (a missing row is 0);
         # filters combined count their rows, as few as the narrower filter selects.
         if query == ArticleQuery():
-            stmt = _kept([ALL_KEY])
+            kept = [ALL_KEY]
         elif query.tag is not None and query == ArticleQuery(tag=query.tag):
-            stmt = _kept([_tag_key(query.tag)])
+            kept = [_tag_key(query.tag)]
         elif query.author_ids is not None and query == ArticleQuery(author_ids=query.author_ids):
-            stmt = _kept([_author_key(a) for a in sorted(set(query.author_ids))])
+            kept = [_author_key(a) for a in sorted(set(query.author_ids))]
         else:
             stmt = _filtered(select(func.count()).select_from(articles), query)
+            async with self._connect() as conn:
+                return int((await conn.execute(stmt)).scalar_one())
         async with self._connect() as conn:
-            return int((await conn.execute(stmt)).scalar_one())
+            [row] = await _KEPT.fetch(conn, None, {"keys": kept})
+        return int(row["total"])
 
     async def tags_of(self, article_ids: Sequence[int]) -> Mapping[int, list[str]]:
         if not article_ids:
             return {}
-        stmt = select(article_tags.c.article_id, article_tags.c.tag).where(
-            article_tags.c.article_id.in_(article_ids)
-        )
         tags: dict[int, list[str]] = {}
         async with self._connect() as conn:
-            for article_id, tag in await conn.execute(stmt):
-                tags.setdefault(article_id, []).append(tag)
+            for row in await _TAGS_OF.fetch(conn, None, {"ids": list(article_ids)}):
+                tags.setdefault(row["article_id"], []).append(row["tag"])
         # Sorted here, by code point, so the order never depends on a database collation.
         return {article_id: sorted(names) for article_id, names in tags.items()}
 
     async def all_tags(self) -> list[str]:
-        # SELECT DISTINCT would read every tag row; this hops from each tag to the next one
-        # through the index on (tag, ...): one index probe per distinct tag.
-        hops = select(func.min(article_tags.c.tag).label("tag")).cte("tags", recursive=True)
-        following = select(func.min(article_tags.c.tag)).where(article_tags.c.tag > hops.c.tag)
-        hops = hops.union_all(select(following.scalar_subquery()).where(hops.c.tag.is_not(None)))
-        stmt = select(hops.c.tag).where(hops.c.tag.is_not(None))
         async with self._connect() as conn:
             # Sorted here, by code point, so the order never depends on a database collation.
-            return sorted((await conn.execute(stmt)).scalars())
+            return sorted(r["tag"] for r in await _ALL_TAGS.fetch(conn, None, {}))
 
     async def dump(self, after: int | None, limit: int) -> list[ArticleRecord]:
         stmt = select(articles).order_by(articles.c.id).limit(limit)
@@ -250,11 +276,64 @@ def _difference(new: Counter[str], old: Counter[str]) -> Counter[str]:
     return changes
 
 
-def _kept(keys: Sequence[str]) -> Select[Any]:
-    """The sum of the kept counts of `keys`: one primary-key probe per key."""
-    return select(func.coalesce(func.sum(article_counts.c["count"]), 0)).where(
-        article_counts.c["key"].in_(keys)
-    )
+@dataclass(frozen=True)
+class _PageShape:
+    tagged: bool
+    # None, or how many authors: the index (author_id, created_at, id) hands one author's
+    # articles newest first, where `= ANY` of a list makes PostgreSQL sort what it reads.
+    authors: Literal["one", "many"] | None
+    among_ids: bool
+    after: bool
+    limited: bool
+
+
+def _page_statement(dialect: str, shape: _PageShape) -> Select[Any]:
+    """A page of articles newest first. Filtered by tag, the tag's rows (which carry their
+    article's creation time) set the order, so the index (tag, created_at, article_id) serves
+    one page and stops."""
+    stmt = select(articles)
+    created_at, ident = articles.c.created_at, articles.c.id
+    if shape.tagged:
+        # At most one row per article: (article_id, tag) is article_tags' primary key.
+        tagged = (article_tags.c.article_id == articles.c.id) & (
+            article_tags.c.tag == bindparam("tag")
+        )
+        stmt = stmt.join(article_tags, tagged)
+        created_at, ident = article_tags.c.created_at, article_tags.c.article_id
+    if shape.authors == "one":
+        stmt = stmt.where(articles.c.author_id == bindparam("author_id", type_=BigInteger))
+    elif shape.authors == "many":
+        stmt = stmt.where(among(articles.c.author_id, "author_ids", dialect))
+    if shape.among_ids:
+        stmt = stmt.where(among(articles.c.id, "article_ids", dialect))
+    if shape.after:
+        # Each side bound with its column's type, so the instant goes through UtcDateTime.
+        older = tuple_(
+            bindparam("after_at", type_=created_at.type), bindparam("after_id", type_=ident.type)
+        )
+        stmt = stmt.where(tuple_(created_at, ident) < older)
+    stmt = stmt.order_by(created_at.desc(), ident.desc()).offset(bindparam("offset"))
+    return stmt.limit(bindparam("limit")) if shape.limited else stmt
+
+
+def _all_tags_statement(_dialect: str, _shape: None) -> Select[Any]:
+    """SELECT DISTINCT would read every tag row; this hops from each tag to the next one
+    through the index on (tag, ...): one index probe per distinct tag."""
+    hops = select(func.min(article_tags.c.tag).label("tag")).cte("tags", recursive=True)
+    following = select(func.min(article_tags.c.tag)).where(article_tags.c.tag > hops.c.tag)
+    hops = hops.union_all(select(following.scalar_subquery()).where(hops.c.tag.is_not(None)))
+    return select(hops.c.tag).where(hops.c.tag.is_not(None))
+
+
+_PAGE = Reads(_page_statement)
+_ALL_TAGS = Reads(_all_tags_statement)
+_BY_SLUG = Reads(lambda _, __: select(articles).where(articles.c.slug == bindparam("slug")))
+# The sum of the kept counts of some keys: one primary-key probe per key.
+_KEPT = Reads(
+    lambda dialect, _: select(
+        func.coalesce(func.sum(article_counts.c["count"]), 0).label("total")
+    ).where(among(article_counts.c["key"], "keys", dialect, String))
+)
 
 
 async def _change_counts(conn: AsyncConnection, changes: Mapping[str, int]) -> None:
@@ -288,7 +367,7 @@ def _columns(article: Article) -> dict[str, Any]:
     }
 
 
-def _article(m: RowMapping) -> Article:
+def _article(m: Mapping[Any, Any]) -> Article:
     return Article(
         id=m["id"],
         slug=m["slug"],

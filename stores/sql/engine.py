@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from config import PoolSize
-from stores.round_trips import record_round_trip
+from stores.round_trips import record_round_trip, statement_sent
 
 # How long a SQLite writer waits for another writer before giving up (StoreUnavailable, a
 # 503), in seconds: as long as PostgreSQL may take to hand out a connection, below.
@@ -72,5 +72,8 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _count(*_args: Any) -> None:
+def _count(
+    conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+) -> None:
     record_round_trip()
+    statement_sent(conn.engine.url.database, statement, tuple(parameters or ()))

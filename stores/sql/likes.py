@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import case, delete, func, literal, select, tuple_
+from sqlalchemy import Select, bindparam, case, delete, func, literal, select, tuple_
 
 from models.likes import Like, LikeStats
 from stores.sql._common import SqlStore
 from stores.sql.engine import insert_ignoring_duplicates
+from stores.sql.reads import Reads, among
 from stores.sql.tables import likes
+
+
+def _stats_statement(dialect: str, signed_in: bool) -> Select[Any]:
+    by_viewer = (
+        func.max(case((likes.c.user_id == bindparam("viewer_id"), 1), else_=0))
+        if signed_in
+        else literal(0)
+    )
+    return (
+        select(likes.c.article_id, func.count().label("likes"), by_viewer.label("by_viewer"))
+        .where(among(likes.c.article_id, "ids", dialect))
+        .group_by(likes.c.article_id)
+    )
+
+
+_STATS = Reads(_stats_statement)
 
 
 class SqlLikeStore(SqlStore):
@@ -36,19 +54,13 @@ class SqlLikeStore(SqlStore):
     ) -> Mapping[int, LikeStats]:
         if not article_ids:
             return {}
-        by_viewer = (
-            func.max(case((likes.c.user_id == viewer_id, 1), else_=0))
-            if viewer_id is not None
-            else literal(0)
-        )
-        stmt = (
-            select(likes.c.article_id, func.count(), by_viewer)
-            .where(likes.c.article_id.in_(article_ids))
-            .group_by(likes.c.article_id)
-        )
+        params = {"ids": list(article_ids), "viewer_id": viewer_id}
         async with self._connect() as conn:
-            rows = await conn.execute(stmt)
-            return {a: LikeStats(count=n, liked_by_viewer=bool(v)) for a, n, v in rows}
+            rows = await _STATS.fetch(conn, viewer_id is not None, params)
+        return {
+            r["article_id"]: LikeStats(count=r["likes"], liked_by_viewer=bool(r["by_viewer"]))
+            for r in rows
+        }
 
     async def liked_article_ids(self, user_id: int) -> list[int]:
         stmt = select(likes.c.article_id).where(likes.c.user_id == user_id)

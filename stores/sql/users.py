@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, exc, insert, or_, select, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import BigInteger, bindparam, delete, exc, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import clock
@@ -15,6 +14,7 @@ from models.users import Follow, User, UserRecord, UserRow
 from models.validation import MISSING
 from stores.sql._common import SqlStore
 from stores.sql.engine import insert_ignoring_duplicates
+from stores.sql.reads import Reads, among
 from stores.sql.restoring import advance_ids, hold_ids, replacing
 from stores.sql.tables import follows, users
 
@@ -67,7 +67,8 @@ class SqlUserStore(SqlStore):
     async def by_ids(self, ids: Sequence[int]) -> list[User]:
         if not ids:
             return []
-        return await self._select(users.c.id.in_(ids))
+        async with self._connect() as conn:
+            return [_user(m) for m in await _BY_IDS.fetch(conn, None, {"ids": list(ids)})]
 
     async def by_username(self, username: str) -> User | None:
         found = await self._select(users.c.username == username)
@@ -100,16 +101,14 @@ class SqlUserStore(SqlStore):
     async def followed_among(self, follower_id: int, candidate_ids: Sequence[int]) -> set[int]:
         if not candidate_ids:
             return set()
-        stmt = select(follows.c.followee_id).where(
-            follows.c.follower_id == follower_id, follows.c.followee_id.in_(candidate_ids)
-        )
+        params = {"follower_id": follower_id, "ids": list(candidate_ids)}
         async with self._connect() as conn:
-            return set((await conn.execute(stmt)).scalars())
+            return {r["followee_id"] for r in await _FOLLOWED_AMONG.fetch(conn, None, params)}
 
     async def followees(self, follower_id: int) -> list[int]:
-        stmt = select(follows.c.followee_id).where(follows.c.follower_id == follower_id)
+        params = {"follower_id": follower_id}
         async with self._connect() as conn:
-            return list((await conn.execute(stmt)).scalars())
+            return [r["followee_id"] for r in await _FOLLOWEES.fetch(conn, None, params)]
 
     async def dump(self, after: int | None, limit: int) -> list[UserRecord]:
         stmt = select(users).order_by(users.c.id).limit(limit)
@@ -195,7 +194,21 @@ def _columns(user: User) -> dict[str, Any]:
     }
 
 
-def _user(m: RowMapping) -> User:
+_BY_IDS = Reads(lambda dialect, _: select(users).where(among(users.c.id, "ids", dialect)))
+_FOLLOWEES = Reads(
+    lambda _, __: select(follows.c.followee_id).where(
+        follows.c.follower_id == bindparam("follower_id", type_=BigInteger)
+    )
+)
+_FOLLOWED_AMONG = Reads(
+    lambda dialect, _: select(follows.c.followee_id).where(
+        follows.c.follower_id == bindparam("follower_id", type_=BigInteger),
+        among(follows.c.followee_id, "ids", dialect),
+    )
+)
+
+
+def _user(m: Mapping[Any, Any]) -> User:
     return User(
         id=m["id"],
         username=m["username"],
