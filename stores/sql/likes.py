@@ -10,6 +10,7 @@ from models.likes import Like, LikeStats
 from stores.sql._common import SqlStore
 from stores.sql.engine import insert_ignoring_duplicates
 from stores.sql.tables import likes
+from stores.sql.tombstones import LIKES
 
 
 class SqlLikeStore(SqlStore):
@@ -19,7 +20,8 @@ class SqlLikeStore(SqlStore):
     async def like_many(self, pairs: Sequence[Like]) -> None:
         if not pairs:
             return
-        async with self._begin() as conn:
+        written_for = {p.article_id for p in pairs}
+        async with self._begin() as conn, LIKES.unless_forgotten(conn, written_for):
             stmt = insert_ignoring_duplicates(likes, conn.dialect.name)
             await conn.execute(
                 stmt, [{"user_id": p.user_id, "article_id": p.article_id} for p in pairs]
@@ -72,4 +74,5 @@ class SqlLikeStore(SqlStore):
 
     async def forget_article(self, article_id: int) -> None:
         async with self._begin() as conn:
+            await LIKES.bury(conn, article_id)
             await conn.execute(delete(likes).where(likes.c.article_id == article_id))
