@@ -13,6 +13,7 @@ from models.pages import Window
 from resolvers import articles, limits
 from resolvers.context import Context
 from resolvers.users import current_user
+from stores.errors import ArticleForgotten
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,13 @@ async def add(ctx: Context, slug: str, body: object) -> Comment:
     await limits.charge_write(ctx, author.id)
     target = await articles.article(ctx, slug)
     text = rules.validate_body(body)
-    added = await ctx.stores.comments.add(
-        NewComment(article_id=target.id, author_id=author.id, body=text, created_at=clock.now())
-    )
+    try:
+        added = await ctx.stores.comments.add(
+            NewComment(article_id=target.id, author_id=author.id, body=text, created_at=clock.now())
+        )
+    except ArticleForgotten:
+        # Deleted since it was read: its comments went with it, and so does this one.
+        raise NotFound("article") from None
     await ctx.events.publish(Commented(added.id, target.id, author.id))
     return added
 

@@ -98,10 +98,10 @@ class ArticleStore(Store, Protocol):
 
 class LikeStore(Store, Protocol):
     async def like(self, user_id: int, article_id: int) -> None:
-        """Idempotent."""
+        """Idempotent; raise ArticleForgotten once `forget_article` ran for the article."""
 
     async def like_many(self, pairs: Sequence[Like]) -> None:
-        """Idempotent."""
+        """Idempotent; raise ArticleForgotten like `like`."""
 
     async def unlike(self, user_id: int, article_id: int) -> None:
         """Idempotent."""
@@ -114,7 +114,8 @@ class LikeStore(Store, Protocol):
     async def liked_article_ids(self, user_id: int) -> list[int]: ...
 
     async def forget_article(self, article_id: int) -> None:
-        """Remove every like of the article (it was deleted)."""
+        """Remove every like of the article (it was deleted) and refuse any from now on, in
+        the same transaction, so that none racing the deletion outlives it. Idempotent."""
 
     async def dump(self, after: Like | None, limit: int) -> list[Like]:
         """Likes after `after` in (article_id, user_id) order."""
@@ -123,7 +124,8 @@ class LikeStore(Store, Protocol):
 
 
 class CommentStore(Store, Protocol):
-    async def add(self, new: NewComment) -> Comment: ...
+    async def add(self, new: NewComment) -> Comment:
+        """Raise ArticleForgotten once `forget_article` ran for the article."""
 
     async def add_many(self, new: Sequence[NewComment]) -> list[Comment]:
         """Like `add` for every comment, in order, all or none."""
@@ -142,7 +144,8 @@ class CommentStore(Store, Protocol):
     async def delete(self, comment_id: int) -> None: ...
 
     async def forget_article(self, article_id: int) -> None:
-        """Remove every comment of the article (it was deleted)."""
+        """Remove every comment of the article (it was deleted) and refuse any from now on, as
+        LikeStore.forget_article does likes."""
 
     async def dump(self, after: int | None, limit: int) -> list[Comment]:
         """Comments with ids above `after`, by id."""

@@ -18,6 +18,8 @@ import httpx2
 import pytest
 
 from config import DOMAINS
+from models.pages import Window
+from stores.factory import OpenStores
 from tests import aws, postgres
 from tests.conftest import TEST_BACKENDS
 from tests.live import read_value, uvicorn_server
@@ -29,6 +31,14 @@ CROWD = 50
 SIGN_UP_BATCH = 10
 TAKEN = "has already been taken"
 LIKE = "mutation Like($slug: String!) { likeArticle(slug: $slug) { favoritesCount } }"
+COMMENT = 'mutation Comment($slug: String!) { addComment(slug: $slug, body: "Mine!") { id } }'
+DELETE = "mutation Delete($slug: String!) { deleteArticle(slug: $slug) { slug } }"
+# Rounds of comments and likes racing their article's deletion, writers in each round, and
+# when each write and the deletion are sent, in seconds.
+DELETION_RACES = 12
+RACERS = 10
+WRITES_APART = 0.002
+DELETION_AFTER = 0.01
 
 
 @dataclass(frozen=True)
@@ -184,6 +194,7 @@ class DynamoRows:
 class Server:
     base_url: str
     rows: Rows
+    urls: dict[str, str]  # each domain's database or table, to open its stores
 
     async def user_id(self, user: User) -> int:
         return await self.rows.user_id(user.name)
@@ -225,7 +236,7 @@ def _served(urls: dict[str, str], rows: Rows, workers: int, log: Path) -> Iterat
     env |= {"CONDUIT_JWT_SECRET": "concurrency-test-secret-" * 2, "CONDUIT_LOG_LEVEL": "WARNING"}
     env["CONDUIT_RATE_LIMITS"] = "off"  # the crowd signs up and writes from one address
     with uvicorn_server(env, workers, log) as base_url:
-        yield Server(base_url, rows)
+        yield Server(base_url, rows, urls)
 
 
 @pytest.fixture(scope="module")
@@ -421,3 +432,98 @@ async def test_follow_unfollow_storms_leave_profile_feed_and_rows_agreeing(
 
     assert [r.json()["profile"]["following"] for r in finals] == [True, False] * 5
     assert [await agreed_state(f) for f in followers] == [True, False] * 5
+
+
+async def test_comments_and_likes_racing_their_articles_deletion_leave_none_behind(
+    server: Server, crowd: list[User], http: httpx2.AsyncClient
+) -> None:
+    """Every write lands before the deletion (and goes with the article) or after it (and is
+    refused as for a missing article): no comment or like is left on a deleted article."""
+    author, racers = crowd[0], crowd[1 : 1 + RACERS]
+    deleted: list[int] = []
+    for race in range(DELETION_RACES):
+        slug = await _published(http, author)
+        deleted.append(await server.rows.article_id(slug))
+        # Half through REST, half through GraphQL, sent one after the other every few
+        # milliseconds, and the deletion sent amid them.
+        writes = [
+            write(http, racer, slug, graphql=(i + k) % 2 == 0)
+            for i, racer in enumerate(racers)
+            for k, write in enumerate((_comment, _like))
+        ]
+        deletion = _delete(http, author, slug, graphql=race % 2 == 1)
+        responses = await _storm(
+            _after(DELETION_AFTER, deletion),
+            *(_after(i * WRITES_APART, w) for i, w in enumerate(writes)),
+        )
+        outcomes = [_outcome(r) for r in responses]
+        assert set(outcomes) <= {"done", "article not found"}, outcomes
+
+    remains = await _left_of(server, deleted, [await server.user_id(r) for r in racers])
+    assert remains == {"comments": {}, "likes": {}, "liked": []}
+
+
+async def _after(delay: float, request: Awaitable[httpx2.Response]) -> httpx2.Response:
+    await asyncio.sleep(delay)
+    return await request
+
+
+async def _comment(
+    http: httpx2.AsyncClient, user: User, slug: str, *, graphql: bool
+) -> httpx2.Response:
+    if graphql:
+        query = {"query": COMMENT, "variables": {"slug": slug}}
+        return await http.post("/graphql", json=query, headers=user.auth)
+    comment = {"comment": {"body": "Mine!"}}
+    return await http.post(f"/api/articles/{slug}/comments", json=comment, headers=user.auth)
+
+
+async def _like(
+    http: httpx2.AsyncClient, user: User, slug: str, *, graphql: bool
+) -> httpx2.Response:
+    if graphql:
+        query = {"query": LIKE, "variables": {"slug": slug}}
+        return await http.post("/graphql", json=query, headers=user.auth)
+    return await http.post(f"/api/articles/{slug}/favorite", headers=user.auth)
+
+
+async def _delete(
+    http: httpx2.AsyncClient, user: User, slug: str, *, graphql: bool
+) -> httpx2.Response:
+    if graphql:
+        query = {"query": DELETE, "variables": {"slug": slug}}
+        return await http.post("/graphql", json=query, headers=user.auth)
+    return await http.delete(f"/api/articles/{slug}", headers=user.auth)
+
+
+def _outcome(response: httpx2.Response) -> str:
+    """What a write or the deletion came to: "done", "article not found", or the answer
+    itself when it is neither."""
+    body = response.json() if response.content else {}
+    if response.request.url.path == "/graphql":
+        codes = [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+        if response.status_code == 200 and not codes:
+            return "done"
+        if codes == ["NOT_FOUND"] and body["errors"][0]["message"] == "article not found":
+            return "article not found"
+    elif response.status_code in (200, 201, 204):
+        return "done"
+    elif response.status_code == 404 and body == {"errors": {"article": ["not found"]}}:
+        return "article not found"
+    return f"{response.status_code} {response.text}"
+
+
+async def _left_of(server: Server, article_ids: list[int], user_ids: list[int]) -> dict[str, Any]:
+    """What the stores still hold of the articles: their comments and likes, and which of
+    them the users still like."""
+    opened = OpenStores(server.urls)
+    try:
+        stores = opened.stores
+        liked = {a for u in user_ids for a in await stores.likes.liked_article_ids(u)}
+        return {
+            "comments": await stores.comments.pages(article_ids, Window(limit=None)),
+            "likes": await stores.likes.stats(article_ids, None),
+            "liked": sorted(liked & set(article_ids)),
+        }
+    finally:
+        await opened.close()

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, func, inspect, select, text
 from starlette.testclient import TestClient
 
 from app import create_app
@@ -25,6 +25,7 @@ from config import DOMAINS, Environment, Settings
 from models.articles import ArticleEdit, ArticleQuery, NewArticle
 from models.pages import Window
 from stores.factory import OpenStores
+from stores.sql import tables as sql_tables
 from stores.sql import versioning
 from stores.sql.backend import SqlBackend
 from stores.sql.tables import METADATA_BY_DOMAIN
@@ -292,6 +293,79 @@ def test_the_counts_migration_counts_the_articles_there(empty_urls: dict[str, st
     }
 
 
+# The tables whose ids must never come back: each one's revision before SQLite's ids stopped
+# coming back, the table, and a row of it.
+_ON = datetime(2026, 1, 1)
+ID_TABLES = {
+    "users": (
+        "users_0001",
+        sql_tables.users,
+        {"username": "u", "email": "e", "password_hash": "h", "created_at": _ON, "updated_at": _ON},
+    ),
+    "articles": (
+        "articles_0003",
+        sql_tables.articles,
+        {
+            "slug": "s",
+            "title": "t",
+            "description": "d",
+            "body": "b",
+            "author_id": 1,
+            "created_at": _ON,
+            "updated_at": _ON,
+        },
+    ),
+    "comments": (
+        "comments_0001",
+        sql_tables.comments,
+        {"article_id": 1, "author_id": 1, "body": "b", "created_at": _ON, "updated_at": _ON},
+    ),
+}
+
+
+def test_ids_of_deleted_rows_never_come_back_after_the_migrations(
+    empty_urls: dict[str, str],
+) -> None:
+    """On SQLite the tables are rebuilt for AUTOINCREMENT, their rows with them, and new ids
+    carry on from the largest ever given, not the largest left."""
+    upgrade(empty_urls)
+    for domain, (before, _, _) in ID_TABLES.items():
+        downgrade({domain: empty_urls[domain]}, before)
+
+    async def insert(backend: SqlBackend, domain: str, n: int) -> None:
+        _, table, row = ID_TABLES[domain]
+        unique = {c: f"{row[c]}{n}" for c in ("username", "email", "slug") if c in row}
+        async with backend.engine(domain).begin() as conn:
+            await conn.execute(table.insert().values({**row, **unique}))
+
+    async def ids(backend: SqlBackend) -> dict[str, list[int]]:
+        found = {}
+        for domain, (_, table, _) in ID_TABLES.items():
+            async with backend.engine(domain).connect() as conn:
+                found[domain] = [*await conn.scalars(select(table.c.id).order_by(table.c.id))]
+        return found
+
+    async def fill(backend: SqlBackend) -> dict[str, list[int]]:
+        for domain in ID_TABLES:
+            for n in range(3):
+                await insert(backend, domain, n)
+        return await ids(backend)
+
+    async def delete_newest_and_add(backend: SqlBackend) -> dict[str, list[int]]:
+        for domain, (_, table, _) in ID_TABLES.items():
+            newest = select(func.max(table.c.id)).scalar_subquery()
+            async with backend.engine(domain).begin() as conn:
+                await conn.execute(table.delete().where(table.c.id == newest))
+            await insert(backend, domain, 3)
+        return await ids(backend)
+
+    written = _run(empty_urls, fill)
+    upgrade(empty_urls)
+    assert differences(empty_urls) == {}
+    after = _run(empty_urls, delete_newest_and_add)
+    assert after == {d: [*found[:2], found[2] + 1] for d, found in written.items()}
+
+
 def test_a_development_start_migrates_empty_databases(empty_urls: dict[str, str]) -> None:
     settings = settings_for(empty_urls, "sqlite+aiosqlite:///:memory:")
     assert settings.environment is Environment.DEVELOPMENT
@@ -319,7 +393,7 @@ def test_production_refuses_to_start_on_unmigrated_databases(empty_urls: dict[st
     ):
         pass
     message = str(refused.value)
-    assert "the users database is unmigrated (the latest is users_0001)" in message
+    assert "the users database is unmigrated (the latest is users_0002)" in message
     assert "`python -m stores.sql.migrate upgrade`" in message
     assert tables(empty_urls) == set()  # it checked, and changed nothing
 
@@ -333,7 +407,7 @@ def test_production_refuses_a_database_one_migration_behind(empty_urls: dict[str
     ):
         pass
     assert str(refused.value).startswith(
-        "the articles database is at articles_0001 (the latest is articles_0003): "
+        "the articles database is at articles_0001 (the latest is articles_0004): "
     )
     upgrade(empty_urls)
     with TestClient(create_app(production(empty_urls))) as http:
@@ -360,12 +434,12 @@ def test_the_migrate_command_applies_one_domain_or_all(empty_urls: dict[str, str
     )
     one = migrate_command(env, "upgrade", "--domain", "articles")
     assert one.returncode == 0, one.stderr
-    assert one.stdout == "articles: at articles_0003 (the latest)\n"
-    assert "Running upgrade articles_0002 -> articles_0003" in one.stderr
+    assert one.stdout == "articles: at articles_0004 (the latest)\n"
+    assert "Running upgrade articles_0003 -> articles_0004" in one.stderr
 
     behind = migrate_command(env, "current")
     assert behind.returncode == 1
-    assert "users: unmigrated (the latest is users_0001)\n" in behind.stdout
+    assert "users: unmigrated (the latest is users_0002)\n" in behind.stdout
 
     every = migrate_command(env, "upgrade")
     assert every.returncode == 0, every.stderr

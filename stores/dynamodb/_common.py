@@ -228,6 +228,18 @@ def add_action(
     }
 
 
+def check_action(table: DynamoTable, item_key: Mapping[str, str], condition: str) -> dict[str, Any]:
+    """A ConditionCheck for TransactWriteItems: the transaction commits only if `condition`
+    holds for the item, which it leaves as it is."""
+    return {
+        "ConditionCheck": {
+            "TableName": table.name,
+            "Key": to_item(item_key),
+            "ConditionExpression": condition,
+        }
+    }
+
+
 def _guard(condition: str | None, values: Mapping[str, Any] | None) -> dict[str, Any]:
     guard: dict[str, Any] = {}
     if condition is not None:
@@ -269,11 +281,13 @@ async def transact(table: DynamoTable, actions: Sequence[Mapping[str, Any]]) -> 
 @dataclass(frozen=True)
 class Change:
     """One logical write of a bulk transaction: its item actions, none on an item another
-    change of the batch touches, and what it adds to each counter item (by key). Counter
-    updates are merged per item, since one transaction may act on an item only once."""
+    change of the batch touches, what it adds to each counter item (by key), and the
+    ConditionChecks it needs (by the key of the item they check). Counter updates and checks
+    are merged per item, since one transaction may act on an item only once."""
 
     actions: tuple[dict[str, Any], ...]
     counts: Mapping[ItemKey, int] = field(default_factory=dict)
+    checks: Mapping[ItemKey, dict[str, Any]] = field(default_factory=dict)
 
 
 def pack_transactions(
@@ -291,18 +305,21 @@ def pack_transactions(
 
 def _action_count(changes: Sequence[Change]) -> int:
     counters = {k for c in changes for k in c.counts}
-    return sum(len(c.actions) for c in changes) + len(counters)
+    checks = {k for c in changes for k in c.checks}
+    return sum(len(c.actions) for c in changes) + len(counters) + len(checks)
 
 
 def _transaction_of(
     changes: Sequence[Change], counter_action: Callable[[ItemKey, int], dict[str, Any]]
 ) -> list[dict[str, Any]]:
     totals: dict[ItemKey, int] = {}
+    checks: dict[ItemKey, dict[str, Any]] = {}
     for change in changes:
         for counter, delta in change.counts.items():
             totals[counter] = totals.get(counter, 0) + delta
+        checks.update(change.checks)
     counter_actions = [counter_action(k, total) for k, total in totals.items() if total != 0]
-    return [*(a for c in changes for a in c.actions), *counter_actions]
+    return [*(a for c in changes for a in c.actions), *counter_actions, *checks.values()]
 
 
 async def query_all(table: DynamoTable, **arguments: Any) -> list[dict[str, Any]]:

@@ -34,6 +34,12 @@ from stores.dynamodb._common import (
     transact,
     write_batches,
 )
+from stores.dynamodb._tombstones import (
+    TOMBSTONE_SK,
+    bury,
+    refuse_if_forgotten,
+    unless_forgotten,
+)
 from stores.dynamodb.tables import time_key
 from stores.errors import StoreUnavailable
 
@@ -55,9 +61,9 @@ class DynamoCommentStore:
         return comment
 
     async def add_many(self, new: Sequence[NewComment]) -> list[Comment]:
-        """All or none when the batch fits one transaction: two items per comment and one
-        count update per article, 100 actions in all. A larger batch is written one such
-        transaction at a time, each of them atomic."""
+        """All or none when the batch fits one transaction: two items per comment, and per
+        article one count update and the check that it has no tombstone, 100 actions in all.
+        A larger batch is written one such transaction at a time, each of them atomic."""
         if not new:
             return []
         ids = await self._table.allocate_ids(len(new))
@@ -69,13 +75,15 @@ class DynamoCommentStore:
                     put_action(self._table, _in_article_item(c)),
                 ),
                 {_count_key(c.article_id): 1},
+                unless_forgotten(self._table, c.article_id),
             )
             for c in comments
         ]
         for actions in pack_transactions(changes, self._count_action):
             reasons = await transact(self._table, actions)
+            refuse_if_forgotten(actions, reasons)
             if reasons is not None:
-                # Fresh ids and unconditional writes: nothing the data did can cancel these.
+                # Fresh ids and unconditional writes: only a tombstone can cancel these.
                 raise RuntimeError(f"DynamoDB cancelled adding comments: {reasons}")
         return comments
 
@@ -147,8 +155,9 @@ class DynamoCommentStore:
             raise RuntimeError(f"DynamoDB cancelled deleting a comment: {reasons}")
 
     async def forget_article(self, article_id: int) -> None:
-        """Deletes the article's partition (its comments and COUNT item) and each comment's
-        copy by id, BatchWriteItem 25 a call."""
+        """Puts the article's tombstone, then deletes the rest of its partition (its comments
+        and COUNT item) and each comment's copy by id, BatchWriteItem 25 a call."""
+        await bury(self._table, article_id)
         items = await query_all(
             self._table,
             KeyConditionExpression="pk = :pk",
@@ -156,7 +165,7 @@ class DynamoCommentStore:
             ProjectionExpression="pk, sk",
             ConsistentRead=True,
         )
-        in_article = [key(i["pk"], i["sk"]) for i in items]
+        in_article = [key(i["pk"], i["sk"]) for i in items if i["sk"] != TOMBSTONE_SK]
         by_id = [_by_id_key(_id_in(k["sk"])) for k in in_article if k["sk"].startswith(_IN_ARTICLE)]
         await write_batches(self._table, deletes=in_article + by_id)
 

@@ -28,6 +28,12 @@ from stores.dynamodb._common import (
     transact,
     write_batches,
 )
+from stores.dynamodb._tombstones import (
+    TOMBSTONE_SK,
+    bury,
+    refuse_if_forgotten,
+    unless_forgotten,
+)
 from stores.dynamodb.tables import TABLES
 from stores.errors import StoreUnavailable
 
@@ -45,20 +51,21 @@ class DynamoLikeStore:
 
     async def like(self, user_id: int, article_id: int) -> None:
         like = Like(user_id, article_id)
-        reasons = await transact(
-            self._table,
-            [
-                put_action(self._table, _like_item(like), "attribute_not_exists(pk)"),
-                self._count_action(_count_key(article_id), 1),
-            ],
-        )
+        actions = [
+            put_action(self._table, _like_item(like), "attribute_not_exists(pk)"),
+            self._count_action(_count_key(article_id), 1),
+            *unless_forgotten(self._table, article_id).values(),
+        ]
+        reasons = await transact(self._table, actions)
+        refuse_if_forgotten(actions, reasons)
         _unless_already_done(reasons)
 
     async def like_many(self, pairs: Sequence[Like]) -> None:
         """Reads which likes exist (BatchGetItem), then writes the missing ones with their
         counts in transactions of up to 100 actions, each like conditioned on still being
         absent: a like written meanwhile cancels its transaction, and the round is repeated
-        for what is still missing. Each transaction is atomic; the batch is idempotent."""
+        for what is still missing. Each transaction is atomic; the batch is idempotent. A
+        transaction cancelled by an article's tombstone raises ArticleForgotten."""
         pending = list(dict.fromkeys(pairs))
         for _ in range(_ATTEMPTS):
             pending = await self._absent(pending)
@@ -68,13 +75,15 @@ class DynamoLikeStore:
                 Change(
                     (put_action(self._table, _like_item(like), "attribute_not_exists(pk)"),),
                     {_count_key(like.article_id): 1},
+                    unless_forgotten(self._table, like.article_id),
                 )
                 for like in pending
             ]
-            outcomes = [
-                await transact(self._table, actions)
-                for actions in pack_transactions(changes, self._count_action)
-            ]
+            outcomes: list[list[str] | None] = []
+            for actions in pack_transactions(changes, self._count_action):
+                reasons = await transact(self._table, actions)
+                refuse_if_forgotten(actions, reasons)
+                outcomes.append(reasons)
             if all(outcome is None for outcome in outcomes):
                 return
         raise StoreUnavailable("DynamoDB: likes kept changing while being written in bulk")
@@ -125,8 +134,10 @@ class DynamoLikeStore:
         return [item["article_id"] for item in items]
 
     async def forget_article(self, article_id: int) -> None:
-        """Deletes the article's partition, its likes and COUNT item, BatchWriteItem 25 a
-        call: the article is gone, so nothing counts its likes any more."""
+        """Puts the article's tombstone, then deletes the rest of its partition, its likes and
+        COUNT item, BatchWriteItem 25 a call: the article is gone, so nothing counts its likes
+        any more."""
+        await bury(self._table, article_id)
         items = await query_all(
             self._table,
             KeyConditionExpression="pk = :pk",
@@ -134,7 +145,8 @@ class DynamoLikeStore:
             ProjectionExpression="pk, sk",
             ConsistentRead=True,
         )
-        await write_batches(self._table, deletes=[key(i["pk"], i["sk"]) for i in items])
+        doomed = [key(i["pk"], i["sk"]) for i in items if i["sk"] != TOMBSTONE_SK]
+        await write_batches(self._table, deletes=doomed)
 
     async def dump(self, after: Like | None, limit: int) -> list[Like]:
         """A Scan, ordered here: the likes table lists no articles, so nothing but a Scan

@@ -24,10 +24,12 @@ articles
 likes
   ARTICLE#<article_id>  / USER#<user_id>      a like; gsi1 = USER#<user_id> / ARTICLE#<article_id>
   ARTICLE#<article_id>  / COUNT               the article's like count
+  ARTICLE#<article_id>  / DELETED             tombstone: the article was deleted, no more likes
 comments
   ARTICLE#<article_id>  / COMMENT#<time_key>  a comment
   COMMENT#<id>          / COMMENT             the same comment, to find it by id
   ARTICLE#<article_id>  / COUNT               the article's comment count
+  ARTICLE#<article_id>  / DELETED             tombstone: the article was deleted, no more comments
   COUNTER               / COUNTER             the last id handed out
 """
 

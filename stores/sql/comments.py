@@ -12,6 +12,7 @@ from models.pages import Window
 from stores.sql._common import SqlStore, after_position, newest_first
 from stores.sql.restoring import advance_ids, hold_ids, replacing
 from stores.sql.tables import comments
+from stores.sql.tombstones import COMMENTS
 
 
 class SqlCommentStore(SqlStore):
@@ -33,7 +34,8 @@ class SqlCommentStore(SqlStore):
             for n in new
         ]
         stmt = insert(comments).returning(comments, sort_by_parameter_order=True)
-        async with self._begin() as conn:
+        written_for = {n.article_id for n in new}
+        async with self._begin() as conn, COMMENTS.unless_forgotten(conn, written_for):
             return [_comment(m) for m in (await conn.execute(stmt, values)).mappings()]
 
     async def by_id(self, comment_id: int) -> Comment | None:
@@ -94,6 +96,7 @@ class SqlCommentStore(SqlStore):
 
     async def forget_article(self, article_id: int) -> None:
         async with self._begin() as conn:
+            await COMMENTS.bury(conn, article_id)
             await conn.execute(delete(comments).where(comments.c.article_id == article_id))
 
     async def dump(self, after: int | None, limit: int) -> list[Comment]:

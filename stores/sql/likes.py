@@ -12,6 +12,7 @@ from stores.sql._common import SqlStore
 from stores.sql.engine import insert_ignoring_duplicates
 from stores.sql.reads import Reads, among
 from stores.sql.tables import likes
+from stores.sql.tombstones import LIKES
 
 
 def _stats_statement(dialect: str, signed_in: bool) -> Select[Any]:
@@ -37,7 +38,8 @@ class SqlLikeStore(SqlStore):
     async def like_many(self, pairs: Sequence[Like]) -> None:
         if not pairs:
             return
-        async with self._begin() as conn:
+        written_for = {p.article_id for p in pairs}
+        async with self._begin() as conn, LIKES.unless_forgotten(conn, written_for):
             stmt = insert_ignoring_duplicates(likes, conn.dialect.name)
             await conn.execute(
                 stmt, [{"user_id": p.user_id, "article_id": p.article_id} for p in pairs]
@@ -84,4 +86,5 @@ class SqlLikeStore(SqlStore):
 
     async def forget_article(self, article_id: int) -> None:
         async with self._begin() as conn:
+            await LIKES.bury(conn, article_id)
             await conn.execute(delete(likes).where(likes.c.article_id == article_id))

@@ -32,8 +32,8 @@ async def advance_ids(conn: AsyncConnection, table: Table, written: int) -> None
     """Make ids handed out after this transaction exceed `written` (the largest id it wrote),
     never moving the sequence back. Call `hold_ids` first in the same transaction.
 
-    SQLite needs nothing: an INTEGER PRIMARY KEY without AUTOINCREMENT (these tables) takes
-    the largest rowid in the table plus one."""
+    SQLite needs nothing: with AUTOINCREMENT (these tables) it keeps the largest id ever
+    written, ids given explicitly included, and hands out the next one."""
     if conn.dialect.name != "postgresql":
         return
     # pg_sequence_last_value is NULL until the sequence's first nextval (GREATEST skips it);

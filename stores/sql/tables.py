@@ -33,7 +33,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-# SQLite only autoincrements a column declared exactly INTEGER PRIMARY KEY.
+# SQLite only autoincrements a column declared exactly INTEGER PRIMARY KEY. Tables with such
+# ids are declared `sqlite_autoincrement`, so that SQLite never hands out an id again once its
+# row is deleted (without it, it takes the largest id left plus one): a comment or like left on
+# a deleted article would otherwise land on the next article, and a deleted article's
+# tombstone would refuse comments on it. PostgreSQL's sequences never go back anyway.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 # Constraints get names, the same on every database, so that a later migration can drop or
 # change them by name (SQLite would otherwise leave them nameless).
@@ -51,6 +55,7 @@ users = Table(
     Column("image", String(2048)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    sqlite_autoincrement=True,
 )
 follows = Table(
     "follows",
@@ -74,6 +79,7 @@ articles = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_articles_newest", "created_at", "id"),
     Index("ix_articles_author_newest", "author_id", "created_at", "id"),
+    sqlite_autoincrement=True,
 )
 article_tags = Table(
     "article_tags",
@@ -103,6 +109,13 @@ likes = Table(
     Column("user_id", BigInteger, primary_key=True),
     Index("ix_likes_user", "user_id", "article_id"),
 )
+# The articles whose likes were forgotten (the article was deleted): a like of one is refused,
+# so that a like racing the deletion cannot outlive it (see stores/sql/tombstones.py).
+like_tombstones = Table(
+    "like_tombstones",
+    likes_metadata,
+    Column("article_id", BigInteger, primary_key=True),
+)
 
 comments_metadata = MetaData(naming_convention=NAMING)
 comments = Table(
@@ -115,6 +128,13 @@ comments = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_comments_article_newest", "article_id", "created_at", "id"),
+    sqlite_autoincrement=True,
+)
+# The articles whose comments were forgotten, as like_tombstones is for likes.
+comment_tombstones = Table(
+    "comment_tombstones",
+    comments_metadata,
+    Column("article_id", BigInteger, primary_key=True),
 )
 
 METADATA_BY_DOMAIN = {

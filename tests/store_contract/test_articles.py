@@ -179,6 +179,19 @@ async def test_delete_removes_the_article_and_its_tags(stores: Stores) -> None:
     assert await stores.articles.tags_of([again.id]) == {}
 
 
+async def test_the_id_of_the_newest_deleted_article_is_never_given_again(stores: Stores) -> None:
+    """Whatever of a deleted article another domain still holds (a comment racing its
+    deletion) must never come to belong to a new article."""
+    older = await stores.articles.create(new("older", at(0)))
+    newest = await stores.articles.create(new("newest", at(1)))
+    await stores.articles.delete(newest.id)
+    again = await stores.articles.create(new("again", at(2)))
+    await stores.articles.delete(again.id)
+    await stores.articles.delete(older.id)
+    emptied = await stores.articles.create(new("emptied", at(3)))
+    assert older.id < newest.id < again.id < emptied.id
+
+
 async def test_page_is_newest_first_with_ties_broken_by_id(stores: Stores) -> None:
     # Created out of order, and three sharing one instant.
     middle = await stores.articles.create(new("middle", at(10)))

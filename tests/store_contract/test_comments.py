@@ -9,6 +9,7 @@ import pytest
 from models import clock
 from models.comments import NewComment
 from models.pages import Window
+from stores.errors import ArticleForgotten
 from stores.protocols import Stores
 from tests.store_contract.conftest import at
 
@@ -133,3 +134,31 @@ async def test_forget_article_removes_only_its_comments(stores: Stores) -> None:
     assert (await stores.comments.counts([10])).get(10, 0) == 0
     assert [await stores.comments.by_id(c.id) for c in gone] == [None, None, None]
     assert (await stores.comments.pages([20], ALL)).get(20, []) == [kept]
+
+
+async def test_a_forgotten_articles_comments_are_refused_from_then_on(stores: Stores) -> None:
+    """A comment racing its article's deletion either lands before forget_article, which takes
+    it, or after, and is refused: none outlives the article."""
+    raced = await stores.comments.add(new(10, "just in time", at(0)))
+    await stores.comments.forget_article(10)
+    assert await stores.comments.by_id(raced.id) is None
+    with pytest.raises(ArticleForgotten) as refused:
+        await stores.comments.add(new(10, "too late", at(1)))
+    assert refused.value.article_id == 10
+    await stores.comments.forget_article(10)  # the event again: still refused
+    with pytest.raises(ArticleForgotten):
+        await stores.comments.add_many([new(20, "fine", at(2)), new(10, "too late", at(3))])
+
+    assert (await stores.comments.pages([10, 20], ALL)) == {}
+    assert await stores.comments.counts([10, 20]) == {}
+    assert (await stores.comments.add(new(20, "fine", at(4)))).article_id == 20
+
+
+async def test_the_id_of_the_newest_deleted_comment_is_never_given_again(stores: Stores) -> None:
+    older = await stores.comments.add(new(10, "older", at(0)))
+    newest = await stores.comments.add(new(10, "newest", at(1)))
+    await stores.comments.delete(newest.id)
+    again = await stores.comments.add(new(10, "again", at(2)))
+    await stores.comments.forget_article(10)
+    elsewhere = await stores.comments.add(new(20, "elsewhere", at(3)))
+    assert older.id < newest.id < again.id < elsewhere.id

@@ -14,6 +14,7 @@ from models.errors import Conflict
 from models.likes import LikeStats
 from models.pages import Window
 from models.users import UserRow
+from stores.errors import ArticleForgotten
 from stores.protocols import Stores
 from tests.store_contract.conftest import at
 
@@ -92,3 +93,36 @@ async def test_concurrent_comments_on_one_article_are_each_counted(stores: Store
     await asyncio.gather(*(stores.comments.delete(added[0].id) for _ in range(5)))
     assert (await stores.comments.counts([10])).get(10, 0) == RACERS - 1
     assert len((await stores.comments.pages([10], Window(limit=None))).get(10, [])) == RACERS - 1
+
+
+async def test_writes_racing_forget_article_are_forgotten_or_refused(stores: Stores) -> None:
+    """Comments and likes sent at once with their article's forgetting: each one lands first
+    and is forgotten, or comes after and is refused; none remains."""
+    article_ids = list(range(10, 15))
+    for article_id in article_ids:
+        comments = [
+            stores.comments.add(NewComment(article_id, user_id, "racing", at(user_id)))
+            for user_id in range(RACERS)
+        ]
+        likes = [stores.likes.like(user_id, article_id) for user_id in range(RACERS)]
+        half = RACERS // 2
+        results = await asyncio.gather(
+            *comments[:half],
+            *likes[:half],
+            stores.comments.forget_article(article_id),
+            stores.likes.forget_article(article_id),
+            *comments[half:],
+            *likes[half:],
+            return_exceptions=True,
+        )
+        failures = [
+            r
+            for r in results
+            if isinstance(r, BaseException) and not isinstance(r, ArticleForgotten)
+        ]
+        assert failures == []
+
+    assert await stores.comments.pages(article_ids, Window(limit=None)) == {}
+    assert await stores.comments.counts(article_ids) == {}
+    assert await stores.likes.stats(article_ids, None) == {}
+    assert [await stores.likes.liked_article_ids(u) for u in range(RACERS)] == [[]] * RACERS

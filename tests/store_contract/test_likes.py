@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.likes import LikeStats
+from models.likes import Like, LikeStats
+from stores.errors import ArticleForgotten
 from stores.protocols import Stores
 
 pytestmark = pytest.mark.anyio
@@ -77,3 +78,24 @@ async def test_forget_article_removes_only_its_likes(stores: Stores) -> None:
     assert await stores.likes.liked_article_ids(1) == [20]
     assert await stores.likes.liked_article_ids(2) == []
     assert await stores.likes.liked_article_ids(3) == [20]
+
+
+async def test_a_forgotten_articles_likes_are_refused_from_then_on(stores: Stores) -> None:
+    """A like racing its article's deletion either lands before forget_article, which takes
+    it, or after, and is refused: none outlives the article."""
+    await stores.likes.like(1, 10)
+    await stores.likes.forget_article(10)
+    with pytest.raises(ArticleForgotten) as refused:
+        await stores.likes.like(2, 10)
+    assert refused.value.article_id == 10
+    await stores.likes.forget_article(10)  # the event again: still refused
+    with pytest.raises(ArticleForgotten):
+        await stores.likes.like(1, 10)
+    with pytest.raises(ArticleForgotten):
+        await stores.likes.like_many([Like(3, 20), Like(3, 10)])
+    await stores.likes.unlike(1, 10)  # nothing to undo: fine
+
+    assert await stores.likes.stats([10, 20], 3) == {}
+    assert [await stores.likes.liked_article_ids(u) for u in (1, 2, 3)] == [[], [], []]
+    await stores.likes.like(3, 20)
+    assert await stores.likes.stats([10, 20], 3) == {20: LikeStats(1, True)}
