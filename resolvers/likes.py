@@ -22,7 +22,8 @@ async def _set_like(ctx: Context, slug: str, *, liked: bool) -> Article:
     await limits.charge_write(ctx, viewer.id)
     target = await articles.article(ctx, slug)
     write = ctx.stores.likes.like if liked else ctx.stores.likes.unlike
-    await write(viewer.id, target.id)
+    changed = (Liked if liked else Unliked)(viewer.id, target.id)
+    await write(viewer.id, target.id, events=[changed])
     ctx.loaders.likes.clear(target.id)
-    await ctx.events.publish((Liked if liked else Unliked)(viewer.id, target.id))
+    await ctx.relay.deliver([changed])
     return target

@@ -9,6 +9,7 @@ import heapq
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from events import DomainEvent
 from models.likes import Like, LikeStats
 from stores.dynamodb._common import (
     CONDITION_FAILED,
@@ -28,6 +29,7 @@ from stores.dynamodb._common import (
     transact,
     write_batches,
 )
+from stores.dynamodb.outbox import DynamoOutbox, record_actions
 from stores.dynamodb.tables import TABLES
 from stores.errors import StoreUnavailable
 
@@ -36,20 +38,23 @@ _BY_USER = TABLES["likes"].index("by_user")
 _ATTEMPTS = 5
 
 
-class DynamoLikeStore:
+class DynamoLikeStore(DynamoOutbox):
     def __init__(self, table: DynamoTable) -> None:
         self._table = table
 
     async def ping(self) -> None:
         await self._table.ping()
 
-    async def like(self, user_id: int, article_id: int) -> None:
+    async def like(
+        self, user_id: int, article_id: int, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
         like = Like(user_id, article_id)
         reasons = await transact(
             self._table,
             [
                 put_action(self._table, _like_item(like), "attribute_not_exists(pk)"),
                 self._count_action(_count_key(article_id), 1),
+                *record_actions(self._table, events),
             ],
         )
         _unless_already_done(reasons)
@@ -79,13 +84,16 @@ class DynamoLikeStore:
                 return
         raise StoreUnavailable("DynamoDB: likes kept changing while being written in bulk")
 
-    async def unlike(self, user_id: int, article_id: int) -> None:
+    async def unlike(
+        self, user_id: int, article_id: int, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
         like = Like(user_id, article_id)
         reasons = await transact(
             self._table,
             [
                 delete_action(self._table, _like_key(like), "attribute_exists(pk)"),
                 self._count_action(_count_key(article_id), -1),
+                *record_actions(self._table, events),
             ],
         )
         _unless_already_done(reasons)
