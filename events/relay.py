@@ -70,19 +70,21 @@ class Relay:
         """Send events a request has just recorded (and so claimed), then forget them. The
         write has committed: a failure here fails nothing, it is logged and the entries stay,
         for a relay pass to send once the request's claim is stale."""
+        try:
+            await self.send(events)
+        except Exception:
+            logger.warning(
+                "%d event(s) stay in the outbox for the relay", len(events), exc_info=True
+            )
+
+    async def send(self, events: Sequence[DomainEvent]) -> None:
+        """Publish recorded events, then forget their entries; an error is raised, and what
+        was not forgotten stays to be sent again. Events of a domain not relayed here are
+        left alone."""
         for domain, recorded in _by_publisher(events).items():
             outbox = self._outboxes.get(domain)
-            if outbox is None:
-                continue
-            try:
+            if outbox is not None:
                 await self._send(outbox, recorded)
-            except Exception:
-                logger.warning(
-                    "%d %s event(s) stay in the outbox for the relay",
-                    len(recorded),
-                    domain,
-                    exc_info=True,
-                )
 
     async def relay_stale(self) -> int:
         """One pass: send every entry whose claim is stale, domain by domain; how many."""

@@ -48,9 +48,18 @@ def record_actions(table: DynamoTable, events: Sequence[DomainEvent]) -> list[di
     return [put_action(table, entry_item(e)) for e in events]
 
 
-def is_entry(item_key: Mapping[str, Any]) -> bool:
-    """Whether a stream record's keys (DynamoDB JSON) are an outbox item's."""
-    return item_key.get("pk") == {"S": OUTBOX_PARTITION}
+def recorded_event(record: Mapping[str, Any]) -> DomainEvent | None:
+    """The event a DynamoDB stream record (as Lambda receives it) shows recorded: None for a
+    record of anything but a new outbox item. MalformedEvent if the item holds no event."""
+    change = record.get("dynamodb", {})
+    if record.get("eventName") != "INSERT" or change.get("Keys", {}).get("pk") != {
+        "S": OUTBOX_PARTITION
+    }:
+        return None
+    text = change.get("NewImage", {}).get("event", {}).get("S")
+    if not isinstance(text, str):
+        raise wire.MalformedEvent("an outbox item without its event")
+    return wire.from_json(text)
 
 
 class DynamoOutbox:
