@@ -10,10 +10,10 @@ restoring a batch twice (a copy resumed after an interruption) leaves the same s
 counts and uniqueness claims included; ids handed out afterwards exceed every restored one.
 
 A write that raises domain events takes them (`events`) and records them in its domain's outbox
-in the same transaction (see events/relay.py), only if it changes what it was asked to: a
-write refused (Conflict, NotFound) or with nothing to change (a like that is there, a
-delete that finds nothing) records none. The bulk writes
-and `restore` raise no events."""
+in the same transaction (see events/relay.py): they are recorded exactly when the call
+returns, its no-op included (a like that is there already, a delete that finds nothing), so
+that the request delivers what is recorded; a write refused (Conflict, NotFound) records
+none. The bulk writes and `restore` raise no events."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ class UserStore(Store, Outbox, Protocol):
     async def follow(
         self, follower_id: int, followee_id: int, *, events: Sequence[DomainEvent] = ()
     ) -> None:
-        """Idempotent: a second call changes nothing and records no event."""
+        """Idempotent."""
 
     async def follow_many(self, pairs: Sequence[Follow]) -> None:
         """Idempotent."""
@@ -64,7 +64,7 @@ class UserStore(Store, Outbox, Protocol):
     async def unfollow(
         self, follower_id: int, followee_id: int, *, events: Sequence[DomainEvent] = ()
     ) -> None:
-        """Idempotent: a second call changes nothing and records no event."""
+        """Idempotent."""
 
     async def followed_among(self, follower_id: int, candidate_ids: Sequence[int]) -> set[int]:
         """Which of `candidate_ids` the follower follows."""
@@ -90,8 +90,7 @@ class ArticleStore(Store, Outbox, Protocol):
     ) -> Article:
         """Atomic like `create`; raise Conflict("slug") or NotFound("article")."""
 
-    async def delete(self, article_id: int, *, events: Sequence[DomainEvent] = ()) -> None:
-        """Records the events only if it deleted the article."""
+    async def delete(self, article_id: int, *, events: Sequence[DomainEvent] = ()) -> None: ...
 
     async def by_slug(self, slug: str) -> Article | None: ...
 
@@ -117,7 +116,7 @@ class LikeStore(Store, Outbox, Protocol):
     async def like(
         self, user_id: int, article_id: int, *, events: Sequence[DomainEvent] = ()
     ) -> None:
-        """Idempotent: a second call changes nothing and records no event."""
+        """Idempotent."""
 
     async def like_many(self, pairs: Sequence[Like]) -> None:
         """Idempotent."""
@@ -125,7 +124,7 @@ class LikeStore(Store, Outbox, Protocol):
     async def unlike(
         self, user_id: int, article_id: int, *, events: Sequence[DomainEvent] = ()
     ) -> None:
-        """Idempotent: a second call changes nothing and records no event."""
+        """Idempotent."""
 
     async def stats(
         self, article_ids: Sequence[int], viewer_id: int | None
@@ -160,8 +159,7 @@ class CommentStore(Store, Outbox, Protocol):
     async def counts(self, article_ids: Sequence[int]) -> Mapping[int, int]:
         """How many comments each article has (absent ids have none)."""
 
-    async def delete(self, comment_id: int, *, events: Sequence[DomainEvent] = ()) -> None:
-        """Records the events only if it deleted the comment."""
+    async def delete(self, comment_id: int, *, events: Sequence[DomainEvent] = ()) -> None: ...
 
     async def forget_article(self, article_id: int) -> None:
         """Remove every comment of the article (it was deleted)."""

@@ -112,7 +112,8 @@ class DynamoArticleStore(DynamoOutbox):
         return change.after.article
 
     async def delete(self, article_id: int, *, events: Sequence[DomainEvent] = ()) -> None:
-        await self._rewrite(article_id, lambda _: None, events)
+        if await self._rewrite(article_id, lambda _: None, events) is None:
+            await self.record_alone(events)
 
     async def by_slug(self, slug: str) -> Article | None:
         claim = await get_one(self._table, slug_key(slug))

@@ -138,6 +138,7 @@ class DynamoCommentStore(DynamoOutbox):
     async def delete(self, comment_id: int, *, events: Sequence[DomainEvent] = ()) -> None:
         item = await get_one(self._table, _by_id_key(comment_id))
         if item is None:
+            await self.record_alone(events)
             return
         comment = _comment(item)
         exists = "attribute_exists(pk)"
@@ -153,6 +154,8 @@ class DynamoCommentStore(DynamoOutbox):
         # A failed condition: a concurrent delete took it first, and counted it.
         if reasons is not None and CONDITION_FAILED not in reasons:
             raise RuntimeError(f"DynamoDB cancelled deleting a comment: {reasons}")
+        if reasons is not None:
+            await self.record_alone(events)
 
     async def forget_article(self, article_id: int) -> None:
         """Deletes the article's partition (its comments and COUNT item) and each comment's

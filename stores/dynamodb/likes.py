@@ -57,7 +57,8 @@ class DynamoLikeStore(DynamoOutbox):
                 *record_actions(self._table, events),
             ],
         )
-        _unless_already_done(reasons)
+        if _already_done(reasons):
+            await self.record_alone(events)
 
     async def like_many(self, pairs: Sequence[Like]) -> None:
         """Reads which likes exist (BatchGetItem), then writes the missing ones with their
@@ -96,7 +97,8 @@ class DynamoLikeStore(DynamoOutbox):
                 *record_actions(self._table, events),
             ],
         )
-        _unless_already_done(reasons)
+        if _already_done(reasons):
+            await self.record_alone(events)
 
     async def stats(
         self, article_ids: Sequence[int], viewer_id: int | None
@@ -183,11 +185,12 @@ class DynamoLikeStore(DynamoOutbox):
         return add_action(self._table, key(*count_key), COUNTED, delta)
 
 
-def _unless_already_done(reasons: list[str] | None) -> None:
+def _already_done(reasons: list[str] | None) -> bool:
     """A like or unlike whose condition failed found the like already there or already gone:
     the idempotent no-op. Any other cancellation is unexpected."""
     if reasons is not None and reasons[0] != CONDITION_FAILED:
         raise RuntimeError(f"DynamoDB cancelled a like: {reasons}")
+    return reasons is not None
 
 
 def _like_key(like: Like) -> dict[str, str]:

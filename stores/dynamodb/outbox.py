@@ -28,6 +28,7 @@ from stores.dynamodb._common import (
     put_action,
     query_all,
     to_item,
+    transact,
     write_batches,
 )
 
@@ -84,6 +85,12 @@ class DynamoOutbox:
         now = millis(clock.now())
         claimed = await asyncio.gather(*(self._claim(item, now) for item in stale[:limit]))
         return [event for event in claimed if event is not None]
+
+    async def record_alone(self, events: Sequence[DomainEvent]) -> None:
+        """Record the events of a write that found nothing to change (its own transaction,
+        conditioned on what it would change, was cancelled)."""
+        if events and await transact(self._table, record_actions(self._table, events)):
+            raise RuntimeError("DynamoDB cancelled recording events, which has no condition")
 
     async def forget_events(self, events: Sequence[DomainEvent]) -> None:
         keys = list({entry_key(e)["sk"]: entry_key(e) for e in events}.values())

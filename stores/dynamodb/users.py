@@ -145,11 +145,13 @@ class DynamoUserStore(DynamoOutbox):
         await self._change_follow(delete_action(self._table, key_, "attribute_exists(pk)"), events)
 
     async def _change_follow(self, action: dict[str, Any], events: Sequence[DomainEvent]) -> None:
-        """Write or delete a follow with its events, unless it is there or gone already (the
-        condition fails: the idempotent no-op, which records nothing)."""
+        """Write or delete a follow with its events; when it is there or gone already (the
+        condition fails: the idempotent no-op), record the events alone."""
         reasons = await transact(self._table, [action, *record_actions(self._table, events)])
         if reasons is not None and reasons[0] != CONDITION_FAILED:
             raise RuntimeError(f"DynamoDB cancelled a follow: {reasons}")
+        if reasons is not None:
+            await self.record_alone(events)
 
     async def followed_among(self, follower_id: int, candidate_ids: Sequence[int]) -> set[int]:
         keys = [_follow_key(Follow(follower_id, c)) for c in dict.fromkeys(candidate_ids)]

@@ -105,6 +105,7 @@ class SqlArticleStore(SqlOutboxStore):
             deleted = await conn.execute(
                 delete(articles).where(articles.c.id == article_id).returning(articles.c.author_id)
             )
+            await record(conn, self.outbox, events)
             author_id = deleted.scalar_one_or_none()
             if author_id is None:
                 return
@@ -114,7 +115,6 @@ class SqlArticleStore(SqlOutboxStore):
                 .returning(article_tags.c.tag)
             )
             await _change_counts(conn, _difference(Counter(), _keys([(author_id, tags.scalars())])))
-            await record(conn, self.outbox, events)
 
     async def by_slug(self, slug: str) -> Article | None:
         async with self._connect() as conn:

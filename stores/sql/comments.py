@@ -100,11 +100,8 @@ class SqlCommentStore(SqlOutboxStore):
 
     async def delete(self, comment_id: int, *, events: Sequence[DomainEvent] = ()) -> None:
         async with self._begin() as conn:
-            deleted = await conn.execute(
-                delete(comments).where(comments.c.id == comment_id).returning(comments.c.id)
-            )
-            if deleted.first() is not None:
-                await record(conn, self.outbox, events)
+            await conn.execute(delete(comments).where(comments.c.id == comment_id))
+            await record(conn, self.outbox, events)
 
     async def forget_article(self, article_id: int) -> None:
         async with self._begin() as conn:

@@ -29,21 +29,19 @@ class SqlLikeStore(SqlOutboxStore):
             return
         async with self._begin() as conn:
             stmt = insert_ignoring_duplicates(likes, conn.dialect.name)
-            written = await conn.execute(
+            await conn.execute(
                 stmt, [{"user_id": p.user_id, "article_id": p.article_id} for p in pairs]
             )
-            if written.rowcount:
-                await record(conn, self.outbox, events)
+            await record(conn, self.outbox, events)
 
     async def unlike(
         self, user_id: int, article_id: int, *, events: Sequence[DomainEvent] = ()
     ) -> None:
         async with self._begin() as conn:
-            deleted = await conn.execute(
+            await conn.execute(
                 delete(likes).where(likes.c.user_id == user_id, likes.c.article_id == article_id)
             )
-            if deleted.rowcount:
-                await record(conn, self.outbox, events)
+            await record(conn, self.outbox, events)
 
     async def stats(
         self, article_ids: Sequence[int], viewer_id: int | None

@@ -96,23 +96,21 @@ class SqlUserStore(SqlOutboxStore):
             return
         async with self._begin() as conn:
             stmt = insert_ignoring_duplicates(follows, conn.dialect.name)
-            written = await conn.execute(
+            await conn.execute(
                 stmt, [{"follower_id": f.follower_id, "followee_id": f.followee_id} for f in pairs]
             )
-            if written.rowcount:
-                await record(conn, self.outbox, events)
+            await record(conn, self.outbox, events)
 
     async def unfollow(
         self, follower_id: int, followee_id: int, *, events: Sequence[DomainEvent] = ()
     ) -> None:
         async with self._begin() as conn:
-            deleted = await conn.execute(
+            await conn.execute(
                 delete(follows).where(
                     follows.c.follower_id == follower_id, follows.c.followee_id == followee_id
                 )
             )
-            if deleted.rowcount:
-                await record(conn, self.outbox, events)
+            await record(conn, self.outbox, events)
 
     async def followed_among(self, follower_id: int, candidate_ids: Sequence[int]) -> set[int]:
         if not candidate_ids:

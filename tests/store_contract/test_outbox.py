@@ -1,5 +1,5 @@
 """The transactional outbox of every publishing store: a write records its events with itself,
-only when it changes what it was asked to; a claim takes the stale entries once, however many
+unless it is refused; a claim takes the stale entries once, however many
 relays claim at once; a relay pass sends what a request left behind, and forgets it."""
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from models import clock
 from models.articles import Article, ArticleEdit
 from models.comments import Comment, NewComment
 from models.errors import Conflict, NotFound
+from models.likes import LikeStats
 from models.users import UserRow
 from models.validation import MISSING
 from stores.protocols import Stores
@@ -117,7 +118,7 @@ async def test_user_like_and_comment_writes_record_their_events(stores: Stores) 
     assert await recorded(stores.comments) == {*made, gone}
 
 
-async def test_a_write_that_changes_nothing_records_nothing(stores: Stores) -> None:
+async def test_a_refused_write_records_nothing(stores: Stores) -> None:
     article = await stores.articles.create(new("taken"))
     with pytest.raises(Conflict):
         await stores.articles.create(
@@ -125,23 +126,34 @@ async def test_a_write_that_changes_nothing_records_nothing(stores: Stores) -> N
         )
     with pytest.raises(NotFound):
         await stores.articles.update(article.id + 1, editing(article), events=[ArticleUpdated(1)])
-    await stores.articles.delete(article.id + 1, events=[ArticleDeleted(article.id + 1)])
     assert await recorded(stores.articles) == set()
-
     with pytest.raises(NotFound):
         await stores.users.update(404, UserRow(bio="x"), events=[UserUpdated(404)])
-    await stores.users.follow(1, 2)
-    await stores.users.follow(1, 2, events=[Followed(1, 2)])  # already following
-    await stores.users.unfollow(1, 3, events=[Unfollowed(1, 3)])  # never followed
     assert await recorded(stores.users) == set()
 
-    await stores.likes.like(1, 10)
-    await stores.likes.like(1, 10, events=[Liked(1, 10)])
-    await stores.likes.unlike(2, 10, events=[Unliked(2, 10)])
-    assert await recorded(stores.likes) == set()
 
-    await stores.comments.delete(404, events=[CommentDeleted(404, 1)])
-    assert await recorded(stores.comments) == set()
+async def test_a_write_with_nothing_to_change_still_records_its_events(stores: Stores) -> None:
+    """What the request that called it delivers is then what is recorded."""
+    deleted = ArticleDeleted(404)
+    await stores.articles.delete(404, events=[deleted])
+    assert await recorded(stores.articles) == {deleted}
+
+    await stores.users.follow(1, 2)
+    followed, unfollowed = Followed(1, 2), Unfollowed(1, 3)
+    await stores.users.follow(1, 2, events=[followed])  # following already
+    await stores.users.unfollow(1, 3, events=[unfollowed])  # never followed
+    assert await recorded(stores.users) == {followed, unfollowed}
+
+    await stores.likes.like(1, 10)
+    liked, unliked = Liked(1, 10), Unliked(2, 10)
+    await stores.likes.like(1, 10, events=[liked])
+    await stores.likes.unlike(2, 10, events=[unliked])
+    assert await recorded(stores.likes) == {liked, unliked}
+    assert await stores.likes.stats([10], None) == {10: LikeStats(1, False)}
+
+    gone = CommentDeleted(404, 1)
+    await stores.comments.delete(404, events=[gone])
+    assert await recorded(stores.comments) == {gone}
 
 
 async def test_a_claim_takes_only_stale_entries_and_claims_them_anew(stores: Stores) -> None:
