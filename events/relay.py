@@ -101,16 +101,17 @@ class Relay:
         return sent
 
     async def run(self, interval_seconds: float) -> None:
-        """Pass after pass, `interval_seconds` apart, until cancelled; a failing pass (a
-        database out of reach) is logged and the next one tries again."""
+        """A pass every `interval_seconds`, the first one interval after the start, until
+        cancelled; a failing pass (a database out of reach) is logged and the next one tries
+        again."""
         while True:
+            await asyncio.sleep(interval_seconds)
             try:
                 sent = await self.relay_stale()
                 if sent:
                     logger.info("relayed %d event(s) left in the outbox", sent)
             except Exception:
                 logger.warning("an outbox relay pass failed", exc_info=True)
-            await asyncio.sleep(interval_seconds)
 
     async def _send(self, outbox: Outbox, events: Sequence[DomainEvent]) -> None:
         # The bus never raises for a consumer: what it cannot deliver it parks.
