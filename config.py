@@ -30,6 +30,10 @@ DEFAULT_GRAPHQL_MAX_NODES = 2_000
 # How long one request may run in the app, and how long its body may take to arrive, in
 # seconds: past either, the request is answered (503, 408) and its work is cancelled.
 DEFAULT_REQUEST_TIMEOUT_SECONDS = 10.0
+# How long the request (or relay pass) that claimed an outbox entry has to send its event
+# before another relay pass sends it (events/relay.py): above the request deadline, and above
+# the bus's own retries.
+DEFAULT_OUTBOX_LEASE_SECONDS = 30.0
 DEFAULT_BODY_TIMEOUT_SECONDS = 10.0
 # Argon2 hashes one process runs at once: each takes ~0.1 s of CPU (argon2-cffi's defaults) and
 # keeps a core busy, so a flood of logins beyond this queues instead of starving other requests.
@@ -164,6 +168,7 @@ class Settings:
     log_format: LogFormat = LogFormat.TEXT
     db_pool: PoolSize = field(default_factory=PoolSize)
     event_bus: EventBridgeTarget | None = None  # None: the in-process bus
+    outbox_lease_seconds: float = DEFAULT_OUTBOX_LEASE_SECONDS
     # What one GraphQL operation may ask for (see schema/limits.py): field nesting, aliased
     # fields, and the connection nodes it could return, summed over a batch.
     graphql_max_depth: int = DEFAULT_GRAPHQL_MAX_DEPTH
@@ -243,6 +248,9 @@ class Settings:
                 ),
             ),
             event_bus=_event_bus(get("EVENT_BUS")),
+            outbox_lease_seconds=_seconds(
+                get("OUTBOX_LEASE_SECONDS"), "OUTBOX_LEASE_SECONDS", DEFAULT_OUTBOX_LEASE_SECONDS
+            ),
             graphql_max_depth=_whole_number(
                 get("GRAPHQL_MAX_DEPTH"), "GRAPHQL_MAX_DEPTH", DEFAULT_GRAPHQL_MAX_DEPTH
             ),

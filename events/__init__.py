@@ -1,6 +1,7 @@
-"""Domain events: what happened, in the past tense, published after the write that made it so.
-Plain data: how they travel (events.wire), who receives them (events.subscriptions) and the
-buses (events.in_process, events.eventbridge) live beside them."""
+"""Domain events: what happened, in the past tense, recorded with the write that made it so and
+relayed from there (events.relay). Plain data: how they travel (events.wire), who receives them
+(events.subscriptions) and the buses (events.in_process, events.eventbridge) live beside
+them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from uuid import uuid4
 from models import clock
 
 
-def _new_event_id() -> str:
+def new_event_id() -> str:
     return uuid4().hex
 
 
@@ -22,7 +23,7 @@ class DomainEvent:
     raised it."""
 
     publisher: ClassVar[str]
-    event_id: str = field(default_factory=_new_event_id)
+    event_id: str = field(default_factory=new_event_id)
     occurred_at: datetime = field(default_factory=clock.now)
 
 

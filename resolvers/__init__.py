@@ -1,2 +1,3 @@
-"""The use cases, one module per domain: validate, authorize, read, write, publish.
+"""The use cases, one module per domain: validate, authorize, read, write (with
+the events the write raises), deliver those events.
 GraphQL (`schema/`) and REST (`rest/`) both call these; neither holds a rule of its own."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from events import ArticleCreated, ArticleDeleted, ArticleUpdated
+from events import ArticleCreated, ArticleDeleted, ArticleUpdated, DomainEvent, new_event_id
 from models import articles as rules
 from models import clock
 from models.articles import Article, ArticleEdit, ArticleQuery, NewArticle
@@ -83,6 +83,11 @@ async def create(
     await limits.charge_write(ctx, author.id)
     draft = rules.validate_draft(title, description, body, tags)
     created_at = clock.now()
+    event_id = new_event_id()
+
+    def created_events(article: Article) -> list[DomainEvent]:
+        # The same event each time it is made: the one recorded is the one delivered.
+        return [ArticleCreated(article.id, author.id, event_id=event_id, occurred_at=created_at)]
 
     async def write(slug: str) -> Article:
         return await ctx.stores.articles.create(
@@ -94,12 +99,13 @@ async def create(
                 tags=draft.tags,
                 author_id=author.id,
                 created_at=created_at,
-            )
+            ),
+            events=created_events,
         )
 
     created = await _with_unique_slug(rules.slugify(draft.title), write)
     ctx.loaders.tags.prime(created.id, list(draft.tags))
-    await ctx.events.publish(ArticleCreated(created.id, author.id))
+    await ctx.relay.deliver(created_events(created))
     return created
 
 
@@ -121,6 +127,7 @@ async def update(
     new_title = current.title if changes.title is MISSING else changes.title
     plain_slug = rules.slugify(new_title)
     keeps_slug = plain_slug == rules.slugify(current.title)
+    updated_event = ArticleUpdated(current.id)
 
     async def write(new_slug: str) -> Article:
         return await ctx.stores.articles.update(
@@ -135,20 +142,22 @@ async def update(
                 tags=changes.tags,
                 updated_at=clock.now(),
             ),
+            events=[updated_event],
         )
 
     updated = await (write(current.slug) if keeps_slug else _with_unique_slug(plain_slug, write))
     if changes.tags is not MISSING:
         ctx.loaders.tags.clear(current.id).prime(current.id, list(changes.tags))
-    await ctx.events.publish(ArticleUpdated(current.id))
+    await ctx.relay.deliver([updated_event])
     return updated
 
 
 async def delete(ctx: Context, slug: str) -> Article:
     """Delete the viewer's article; its comments and likes go through the ArticleDeleted event."""
     current = await _own_article(ctx, slug)
-    await ctx.stores.articles.delete(current.id)
-    await ctx.events.publish(ArticleDeleted(current.id))
+    deleted = ArticleDeleted(current.id)
+    await ctx.stores.articles.delete(current.id, events=[deleted])
+    await ctx.relay.deliver([deleted])
     return current
 
 

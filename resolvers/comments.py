@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from events import CommentDeleted, Commented
+from events import CommentDeleted, Commented, DomainEvent, new_event_id
 from models import clock
 from models import comments as rules
 from models.comments import Comment, NewComment
@@ -47,14 +47,23 @@ async def add(ctx: Context, slug: str, body: object) -> Comment:
     await limits.charge_write(ctx, author.id)
     target = await articles.article(ctx, slug)
     text = rules.validate_body(body)
+    created_at, event_id = clock.now(), new_event_id()
+
+    def added_events(comment: Comment) -> list[DomainEvent]:
+        # The same event each time it is made: the one recorded is the one delivered.
+        return [
+            Commented(comment.id, target.id, author.id, event_id=event_id, occurred_at=created_at)
+        ]
+
     try:
         added = await ctx.stores.comments.add(
-            NewComment(article_id=target.id, author_id=author.id, body=text, created_at=clock.now())
+            NewComment(article_id=target.id, author_id=author.id, body=text, created_at=created_at),
+            events=added_events,
         )
     except ArticleForgotten:
         # Deleted since it was read: its comments went with it, and so does this one.
         raise NotFound("article") from None
-    await ctx.events.publish(Commented(added.id, target.id, author.id))
+    await ctx.relay.deliver(added_events(added))
     return added
 
 
@@ -69,6 +78,7 @@ async def delete(ctx: Context, comment_id: object, slug: str | None = None) -> C
         raise NotFound("comment")
     if found.author_id != viewer.id:
         raise Forbidden("comment")
-    await ctx.stores.comments.delete(found.id)
-    await ctx.events.publish(CommentDeleted(found.id, found.article_id))
+    deleted = CommentDeleted(found.id, found.article_id)
+    await ctx.stores.comments.delete(found.id, events=[deleted])
+    await ctx.relay.deliver([deleted])
     return found

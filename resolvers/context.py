@@ -1,12 +1,12 @@
-"""One request's context: who is asking (and from where), and the stores, loaders, bus and
-rate limiter that serve it."""
+"""One request's context: who is asking (and from where), and the stores, loaders, event relay
+and rate limiter that serve it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from auth.tokens import InvalidToken, TokenService, token_from_header
-from events import EventBus
+from events.relay import Relay
 from loaders import Loaders
 from models.errors import Unauthenticated
 from ratelimits.limiter import Limiter
@@ -16,7 +16,7 @@ from stores.protocols import Stores
 @dataclass
 class Context:
     stores: Stores
-    events: EventBus
+    relay: Relay
     tokens: TokenService
     limiter: Limiter
     request_id: str
@@ -39,7 +39,7 @@ class Context:
     def for_request(
         cls,
         stores: Stores,
-        events: EventBus,
+        relay: Relay,
         tokens: TokenService,
         limiter: Limiter,
         request_id: str,
@@ -48,7 +48,7 @@ class Context:
     ) -> Context:
         return cls(
             stores,
-            events,
+            relay,
             tokens,
             limiter,
             request_id,

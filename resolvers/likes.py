@@ -24,11 +24,12 @@ async def _set_like(ctx: Context, slug: str, *, liked: bool) -> Article:
     await limits.charge_write(ctx, viewer.id)
     target = await articles.article(ctx, slug)
     write = ctx.stores.likes.like if liked else ctx.stores.likes.unlike
+    changed = (Liked if liked else Unliked)(viewer.id, target.id)
     try:
-        await write(viewer.id, target.id)
+        await write(viewer.id, target.id, events=[changed])
     except ArticleForgotten:
         # Deleted since it was read: its likes went with it, and so does this one.
         raise NotFound("article") from None
     ctx.loaders.likes.clear(target.id)
-    await ctx.events.publish((Liked if liked else Unliked)(viewer.id, target.id))
+    await ctx.relay.deliver([changed])
     return target

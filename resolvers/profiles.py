@@ -37,8 +37,9 @@ async def follow(ctx: Context, username: str) -> Profile:
     user = await find_user(ctx, username)
     if user.id == viewer.id:
         raise Invalid({"username": ["cannot follow yourself"]})
-    await ctx.stores.users.follow(viewer.id, user.id)
-    await ctx.events.publish(Followed(viewer.id, user.id))
+    followed = Followed(viewer.id, user.id)
+    await ctx.stores.users.follow(viewer.id, user.id, events=[followed])
+    await ctx.relay.deliver([followed])
     return Profile(user, following=True)
 
 
@@ -46,6 +47,7 @@ async def unfollow(ctx: Context, username: str) -> Profile:
     viewer = await current_user(ctx)
     await limits.charge_write(ctx, viewer.id)
     user = await find_user(ctx, username)
-    await ctx.stores.users.unfollow(viewer.id, user.id)
-    await ctx.events.publish(Unfollowed(viewer.id, user.id))
+    unfollowed = Unfollowed(viewer.id, user.id)
+    await ctx.stores.users.unfollow(viewer.id, user.id, events=[unfollowed])
+    await ctx.relay.deliver([unfollowed])
     return Profile(user, following=False)

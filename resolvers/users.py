@@ -91,8 +91,9 @@ async def update_settings(
         bio=changes.bio,
         image=changes.image,
     )
-    updated = await ctx.stores.users.update(user.id, row)
+    changed = UserUpdated(user.id)
+    updated = await ctx.stores.users.update(user.id, row, events=[changed])
     ctx.loaders.user_by_id.clear(user.id).prime(user.id, updated)
-    await ctx.events.publish(UserUpdated(user.id))
+    await ctx.relay.deliver([changed])
     assert ctx.token is not None
     return SignedIn(updated, ctx.token)

@@ -7,7 +7,13 @@ transaction, in a few round trips whatever its size.
 reads the domain's records in key order, a batch after a key; `restore` writes records exactly
 as given, ids and timestamps included, replacing what is there under their keys, so that
 restoring a batch twice (a copy resumed after an interruption) leaves the same state as once,
-counts and uniqueness claims included; ids handed out afterwards exceed every restored one."""
+counts and uniqueness claims included; ids handed out afterwards exceed every restored one.
+
+A write that raises domain events takes them (`events`) and records them in its domain's outbox
+in the same transaction (see events/relay.py): they are recorded exactly when the call
+returns, its no-op included (a like that is there already, a delete that finds nothing), so
+that the request delivers what is recorded; a write refused (Conflict, NotFound) records
+none. The bulk writes and `restore` raise no events."""
 
 from __future__ import annotations
 
@@ -15,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from events import DomainEvent
+from events.relay import EventsOf, Outbox, no_events
 from models.articles import Article, ArticleEdit, ArticleQuery, ArticleRecord, NewArticle
 from models.comments import Comment, NewComment
 from models.likes import Like, LikeStats
@@ -27,14 +35,16 @@ class Store(Protocol):
         """Raise unless the backing database answers."""
 
 
-class UserStore(Store, Protocol):
+class UserStore(Store, Outbox, Protocol):
     async def create(self, row: UserRow) -> User:
         """Raise Conflict naming every taken field (username, email)."""
 
     async def create_many(self, rows: Sequence[UserRow]) -> list[User]:
         """Like `create` for every row, in order, all or none."""
 
-    async def update(self, user_id: int, row: UserRow) -> User:
+    async def update(
+        self, user_id: int, row: UserRow, *, events: Sequence[DomainEvent] = ()
+    ) -> User:
         """Raise Conflict naming every field taken by another user; NotFound("user")."""
 
     async def by_ids(self, ids: Sequence[int]) -> list[User]: ...
@@ -43,13 +53,17 @@ class UserStore(Store, Protocol):
 
     async def by_email(self, email: str) -> User | None: ...
 
-    async def follow(self, follower_id: int, followee_id: int) -> None:
+    async def follow(
+        self, follower_id: int, followee_id: int, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
         """Idempotent."""
 
     async def follow_many(self, pairs: Sequence[Follow]) -> None:
         """Idempotent."""
 
-    async def unfollow(self, follower_id: int, followee_id: int) -> None:
+    async def unfollow(
+        self, follower_id: int, followee_id: int, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
         """Idempotent."""
 
     async def followed_among(self, follower_id: int, candidate_ids: Sequence[int]) -> set[int]:
@@ -64,17 +78,19 @@ class UserStore(Store, Protocol):
         """Each user exactly as given, following exactly the given followees."""
 
 
-class ArticleStore(Store, Protocol):
-    async def create(self, new: NewArticle) -> Article:
+class ArticleStore(Store, Outbox, Protocol):
+    async def create(self, new: NewArticle, *, events: EventsOf[Article] = no_events) -> Article:
         """Write the article and its tags atomically; raise Conflict("slug") if taken."""
 
     async def create_many(self, new: Sequence[NewArticle]) -> list[Article]:
         """Like `create` for every article, in order, all or none."""
 
-    async def update(self, article_id: int, edit: ArticleEdit) -> Article:
+    async def update(
+        self, article_id: int, edit: ArticleEdit, *, events: Sequence[DomainEvent] = ()
+    ) -> Article:
         """Atomic like `create`; raise Conflict("slug") or NotFound("article")."""
 
-    async def delete(self, article_id: int) -> None: ...
+    async def delete(self, article_id: int, *, events: Sequence[DomainEvent] = ()) -> None: ...
 
     async def by_slug(self, slug: str) -> Article | None: ...
 
@@ -96,14 +112,18 @@ class ArticleStore(Store, Protocol):
         """Each article exactly as given, with exactly the given tags."""
 
 
-class LikeStore(Store, Protocol):
-    async def like(self, user_id: int, article_id: int) -> None:
+class LikeStore(Store, Outbox, Protocol):
+    async def like(
+        self, user_id: int, article_id: int, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
         """Idempotent; raise ArticleForgotten once `forget_article` ran for the article."""
 
     async def like_many(self, pairs: Sequence[Like]) -> None:
         """Idempotent; raise ArticleForgotten like `like`."""
 
-    async def unlike(self, user_id: int, article_id: int) -> None:
+    async def unlike(
+        self, user_id: int, article_id: int, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
         """Idempotent."""
 
     async def stats(
@@ -123,8 +143,8 @@ class LikeStore(Store, Protocol):
     async def restore(self, records: Sequence[Like]) -> None: ...
 
 
-class CommentStore(Store, Protocol):
-    async def add(self, new: NewComment) -> Comment:
+class CommentStore(Store, Outbox, Protocol):
+    async def add(self, new: NewComment, *, events: EventsOf[Comment] = no_events) -> Comment:
         """Raise ArticleForgotten once `forget_article` ran for the article."""
 
     async def add_many(self, new: Sequence[NewComment]) -> list[Comment]:
@@ -141,7 +161,7 @@ class CommentStore(Store, Protocol):
     async def counts(self, article_ids: Sequence[int]) -> Mapping[int, int]:
         """How many comments each article has (absent ids have none)."""
 
-    async def delete(self, comment_id: int) -> None: ...
+    async def delete(self, comment_id: int, *, events: Sequence[DomainEvent] = ()) -> None: ...
 
     async def forget_article(self, article_id: int) -> None:
         """Remove every comment of the article (it was deleted) and refuse any from now on, as
@@ -159,6 +179,15 @@ class Stores:
     articles: ArticleStore
     likes: LikeStore
     comments: CommentStore
+
+    def outboxes(self) -> dict[str, Outbox]:
+        """Each domain's outbox, by domain."""
+        return {
+            "users": self.users,
+            "articles": self.articles,
+            "likes": self.likes,
+            "comments": self.comments,
+        }
 
     def by_domain(self) -> dict[str, Store]:
         return {

@@ -47,17 +47,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn_server(env: Mapping[str, str], workers: int, log: Path) -> Iterator[str]:
+def uvicorn_server(
+    env: Mapping[str, str], workers: int, log: Path, module: str = "server"
+) -> Iterator[str]:
     """The app served as in production (`python -m server`: uvicorn and its options) with
     `workers` processes and the given `CONDUIT_*` environment (nothing else of the caller's
     `CONDUIT_*` leaks in); yields its base URL once /ready answers 200. Its output goes to
-    `log`."""
+    `log` (appended). `module` is a stand-in for `server` taking the same options."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CONDUIT_")}
     environment.update(env)
-    command = [sys.executable, "-m", "server", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", module, "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers)]
-    with log.open("wb") as output:
+    with log.open("ab") as output:
         # A session of its own, so that stopping it reaches every worker it started.
         server = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
             command,

@@ -74,6 +74,7 @@ def test_every_value_can_be_set() -> None:
             "CONDUIT_REQUEST_TIMEOUT_SECONDS": "2.5",
             "CONDUIT_BODY_TIMEOUT_SECONDS": "30",
             "CONDUIT_PASSWORD_HASH_CONCURRENCY": "2",
+            "CONDUIT_OUTBOX_LEASE_SECONDS": "45",
         }
     )
     assert settings.is_production
@@ -87,6 +88,7 @@ def test_every_value_can_be_set() -> None:
     assert settings.request_timeout_seconds == 2.5
     assert settings.body_timeout_seconds == 30
     assert settings.password_hash_concurrency == 2
+    assert settings.outbox_lease_seconds == 45
 
 
 def test_a_secret_outside_production_replaces_the_development_one() -> None:
@@ -158,7 +160,9 @@ def test_a_bad_positive_int_refuses_to_start(name: str, value: str) -> None:
     assert "positive whole number" in str(raised.value)
 
 
-@pytest.mark.parametrize("name", ["REQUEST_TIMEOUT_SECONDS", "BODY_TIMEOUT_SECONDS"])
+@pytest.mark.parametrize(
+    "name", ["REQUEST_TIMEOUT_SECONDS", "BODY_TIMEOUT_SECONDS", "OUTBOX_LEASE_SECONDS"]
+)
 @pytest.mark.parametrize(
     "value", ["0", "0.0", "-1", "abc", "1e3", "inf", "nan", ".5", "5.", "+5", "1_0", "²"]
 )

@@ -393,7 +393,7 @@ def test_production_refuses_to_start_on_unmigrated_databases(empty_urls: dict[st
     ):
         pass
     message = str(refused.value)
-    assert "the users database is unmigrated (the latest is users_0002)" in message
+    assert "the users database is unmigrated (the latest is users_0003)" in message
     assert "`python -m stores.sql.migrate upgrade`" in message
     assert tables(empty_urls) == set()  # it checked, and changed nothing
 
@@ -407,7 +407,7 @@ def test_production_refuses_a_database_one_migration_behind(empty_urls: dict[str
     ):
         pass
     assert str(refused.value).startswith(
-        "the articles database is at articles_0001 (the latest is articles_0004): "
+        "the articles database is at articles_0001 (the latest is articles_0005): "
     )
     upgrade(empty_urls)
     with TestClient(create_app(production(empty_urls))) as http:
@@ -434,12 +434,12 @@ def test_the_migrate_command_applies_one_domain_or_all(empty_urls: dict[str, str
     )
     one = migrate_command(env, "upgrade", "--domain", "articles")
     assert one.returncode == 0, one.stderr
-    assert one.stdout == "articles: at articles_0004 (the latest)\n"
-    assert "Running upgrade articles_0003 -> articles_0004" in one.stderr
+    assert one.stdout == "articles: at articles_0005 (the latest)\n"
+    assert "Running upgrade articles_0004 -> articles_0005" in one.stderr
 
     behind = migrate_command(env, "current")
     assert behind.returncode == 1
-    assert "users: unmigrated (the latest is users_0002)\n" in behind.stdout
+    assert "users: unmigrated (the latest is users_0003)\n" in behind.stdout
 
     every = migrate_command(env, "upgrade")
     assert every.returncode == 0, every.stderr

@@ -23,7 +23,8 @@ import pytest
 
 from config import Settings
 from ratelimits.dynamodb import TTL_ATTRIBUTE
-from stores.dynamodb.tables import PARTITION_KEY, SORT_KEY, TABLES
+from stores.dynamodb.outbox import OUTBOX_PARTITION
+from stores.dynamodb.tables import PARTITION_KEY, SORT_KEY, STREAM_VIEW_TYPE, TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 TF_DIR = ROOT / "infra" / "terraform"
@@ -240,6 +241,7 @@ def test_table_keys_and_indexes_are_the_design(tf: Config, domain: str) -> None:
     assert encryption["enabled"] is True
     assert encryption["kms_key_arn"] == "${aws_kms_key.main.arn}"
     assert table["deletion_protection_enabled"] == "${local.is_prod}"
+    assert (table["stream_enabled"], table["stream_view_type"]) == (True, STREAM_VIEW_TYPE)
 
 
 def test_every_domain_has_its_store_url(tf: Config) -> None:
@@ -317,6 +319,7 @@ def test_function_handlers_exist(tf: Config) -> None:
     assert {name: f["handler"] for name, f in functions.items()} == {
         "api": "aws_lambda.api.handler",
         "consumer": "aws_lambda.consumer.handler",
+        "outbox": "aws_lambda.outbox.handler",
     }
     problems = {name: _handler_exists(f["handler"]) for name, f in functions.items()}
     assert {name: p for name, p in problems.items() if p} == {}
@@ -397,6 +400,22 @@ def test_queues_and_their_dead_letter_queues(tf: Config) -> None:
     mapping = tf.resources[("aws_lambda_event_source_mapping", "consumer")]
     assert mapping["event_source_arn"] == "${aws_sqs_queue.events[each.key].arn}"
     assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
+
+
+def test_every_table_stream_feeds_the_outbox_relay_its_new_outbox_items(tf: Config) -> None:
+    mapping = tf.resources[("aws_lambda_event_source_mapping", "outbox")]
+    assert mapping["for_each"] == "${aws_dynamodb_table.domain}"
+    assert mapping["event_source_arn"] == "${each.value.stream_arn}"
+    assert mapping["function_name"] == "${aws_lambda_function.outbox.arn}"
+    assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
+    assert tf.locals["outbox_partition"] == OUTBOX_PARTITION
+    pattern = _one(_one(mapping["filter_criteria"])["filter"])["pattern"]
+    assert '"INSERT"' in pattern
+    assert "local.outbox_partition" in pattern
+    failures = _one(_one(mapping["destination_config"])["on_failure"])
+    assert failures["destination_arn"] == "${aws_sqs_queue.outbox_dlq.arn}"
+    dlq = tf.resources[("aws_sqs_queue", "outbox_dlq")]
+    assert dlq["kms_master_key_id"] == "${aws_kms_key.main.arn}"
 
 
 # --- Environment variables: only names the code reads; never the secret itself ---
@@ -487,6 +506,13 @@ def test_api_environment(tf: Config) -> None:
     assert 'CONDUIT_ENV = "production"' in api or '"CONDUIT_ENV": "production"' in api, api
     assert "CONDUIT_JWT_SECRET_PARAMETER = aws_ssm_parameter.jwt_secret.name" in api
     assert "eventbridge://${aws_cloudwatch_event_bus.main.name}" in api
+
+
+def test_outbox_relay_environment(tf: Config) -> None:
+    names = _function_environment_names(tf)["outbox"]
+    domains = {f"CONDUIT_{d.upper()}_URL" for d in TABLES}
+    assert {"CONDUIT_ENV", "CONDUIT_EVENT_BUS"} | domains <= names
+    assert "CONDUIT_JWT_SECRET_PARAMETER" not in names, "the relay signs no token"
 
 
 def test_consumer_environment(tf: Config) -> None:
@@ -591,9 +617,8 @@ def test_api_role_reaches_its_tables_bus_secret_and_key_only(tf: Config) -> None
     tables = statements["OwnTablesAndIndexes"]["resources"]
     assert "values(local.table_arns)" in tables
     assert "/index/*" in tables
-    assert statements["PublishDomainEvents"]["resources"] == [
-        "${aws_cloudwatch_event_bus.main.arn}"
-    ]
+    # Its events go through the outbox: the relay publishes them.
+    assert "PublishDomainEvents" not in statements
     assert statements["ReadJwtSecret"] == {
         "sid": "ReadJwtSecret",
         "actions": ["ssm:GetParameter"],
@@ -618,6 +643,21 @@ def test_consumer_roles_reach_their_own_table_and_queue_only(tf: Config) -> None
         "sqs:GetQueueAttributes",
         "sqs:ReceiveMessage",
     ]
+
+
+def test_outbox_relay_role_reads_the_streams_and_publishes_to_the_bus_only(tf: Config) -> None:
+    statements = _role_statements(tf, "outbox", '"outbox"')
+    assert "values(local.table_arns)" in statements["OwnTablesAndIndexes"]["resources"]
+    assert statements["ReadTableStreams"]["resources"] == (
+        "${[for table in aws_dynamodb_table.domain : table.stream_arn]}"
+    )
+    assert statements["PublishDomainEvents"] == {
+        "sid": "PublishDomainEvents",
+        "actions": ["events:PutEvents"],
+        "resources": ["${aws_cloudwatch_event_bus.main.arn}"],
+    }
+    assert statements["FailedBatchesToQueue"]["resources"] == ["${aws_sqs_queue.outbox_dlq.arn}"]
+    assert not any(a.endswith(":*") for s in statements.values() for a in s["actions"])
 
 
 def test_deploy_role_trusts_this_repository_only(tf: Config) -> None:

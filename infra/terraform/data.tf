@@ -41,6 +41,11 @@ resource "aws_dynamodb_table" "domain" {
   range_key                   = "sk"
   deletion_protection_enabled = local.is_prod
 
+  # Each new item as written (STREAM_VIEW_TYPE in stores/dynamodb/tables.py): the outbox relay
+  # (outbox.tf) takes the domain's recorded events from here.
+  stream_enabled   = true
+  stream_view_type = "NEW_IMAGE"
+
   # Every attribute a key or an index is built on: all strings.
   dynamic "attribute" {
     for_each = distinct(concat(["pk", "sk"], flatten([for index in each.value : [index.hash_key, index.range_key]])))

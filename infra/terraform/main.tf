@@ -6,9 +6,10 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
 
-  # The Lambda functions: the API, and one consumer per consumer domain (events.tf).
+  # The Lambda functions: the API, the outbox relay (outbox.tf), and one consumer per consumer
+  # domain (events.tf).
   function_names = merge(
-    { api = "${local.prefix}-api" },
+    { api = "${local.prefix}-api", outbox = "${local.prefix}-outbox-relay" },
     { for consumer in keys(local.consumers) : consumer => "${local.prefix}-${consumer}-consumer" },
   )
 }

@@ -45,7 +45,7 @@ resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
   alarm_actions       = [aws_sns_topic.alarms.arn]
   ok_actions          = [aws_sns_topic.alarms.arn]
 
-  depends_on = [aws_lambda_function.api, aws_lambda_function.consumer]
+  depends_on = [aws_lambda_function.api, aws_lambda_function.consumer, aws_lambda_function.outbox]
 }
 
 resource "aws_cloudwatch_metric_alarm" "api_latency_p99" {

@@ -165,12 +165,6 @@ data "aws_iam_policy_document" "api" {
   }
 
   statement {
-    sid       = "PublishDomainEvents"
-    actions   = ["events:PutEvents"]
-    resources = [aws_cloudwatch_event_bus.main.arn]
-  }
-
-  statement {
     sid       = "ReadJwtSecret"
     actions   = ["ssm:GetParameter"]
     resources = [aws_ssm_parameter.jwt_secret.arn]

@@ -147,6 +147,7 @@ class Role(Enum):
     SLUG_RELEASE = "the old slug's claim changed since the article was read"
     COUNTER = "counters have no condition"
     TAG = "tag items have no condition"
+    OUTBOX = "outbox items have no condition"
 
 
 @dataclass(frozen=True, slots=True)

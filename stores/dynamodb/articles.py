@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from events import DomainEvent
+from events.relay import EventsOf, no_events
 from models.articles import Article, ArticleEdit, ArticleQuery, ArticleRecord, NewArticle
 from models.errors import Conflict, NotFound
 from models.pages import Window
@@ -47,6 +49,7 @@ from stores.dynamodb._common import (
     raise_counter,
     transact,
 )
+from stores.dynamodb.outbox import DynamoOutbox, entry_key, record_actions
 from stores.dynamodb.tables import PARTITION_KEY, SORT_KEY
 from stores.errors import StoreUnavailable
 
@@ -60,18 +63,21 @@ class _ArticleChanged(Exception):
     """A transaction found an article other than as read: another write came in between."""
 
 
-class DynamoArticleStore:
+class DynamoArticleStore(DynamoOutbox):
     def __init__(self, table: DynamoTable) -> None:
         self._table = table
 
     async def ping(self) -> None:
         await self._table.ping()
 
-    async def create(self, new: NewArticle) -> Article:
-        [article] = await self.create_many([new])
+    async def create(self, new: NewArticle, *, events: EventsOf[Article] = no_events) -> Article:
+        [article] = await self._create([new], events)
         return article
 
     async def create_many(self, new: Sequence[NewArticle]) -> list[Article]:
+        return await self._create(new, no_events)
+
+    async def _create(self, new: Sequence[NewArticle], events: EventsOf[Article]) -> list[Article]:
         """Written in transactions of up to DynamoDB's 100 actions, several articles each.
         Each transaction is atomic; the batch is all or none as far as checking every slug
         before the first write makes it: a slug claimed by another writer between that check
@@ -88,22 +94,26 @@ class DynamoArticleStore:
         packed = transactions(self._table.name, [Change(None, s) for s in created])
         if len(packed) > 1:
             await self._check_slugs_free([n.slug for n in new])
-        if await self._write_packed(packed):
+        recorded = [e for s in created for e in events(s.article)]
+        if await self._write_packed(packed, recorded):
             raise RuntimeError("a new article's id was in use: the id counter went back")
         return [s.article for s in created]
 
-    async def update(self, article_id: int, edit: ArticleEdit) -> Article:
+    async def update(
+        self, article_id: int, edit: ArticleEdit, *, events: Sequence[DomainEvent] = ()
+    ) -> Article:
         def edited(before: Stored) -> Stored:
             tags = before.tags if edit.tags is MISSING else edit.tags
             return before.replaced_by(at_millisecond(_edited(before.article, edit)), tags)
 
-        change = await self._rewrite(article_id, edited)
+        change = await self._rewrite(article_id, edited, events)
         if change is None or change.after is None:
             raise NotFound("article")
         return change.after.article
 
-    async def delete(self, article_id: int) -> None:
-        await self._rewrite(article_id, lambda _: None)
+    async def delete(self, article_id: int, *, events: Sequence[DomainEvent] = ()) -> None:
+        if await self._rewrite(article_id, lambda _: None, events) is None:
+            await self.record_alone(events)
 
     async def by_slug(self, slug: str) -> Article | None:
         claim = await get_one(self._table, slug_key(slug))
@@ -184,7 +194,10 @@ class DynamoArticleStore:
         raise StoreUnavailable("DynamoDB: articles kept changing while they were restored")
 
     async def _rewrite(
-        self, article_id: int, rewritten: Callable[[Stored], Stored | None]
+        self,
+        article_id: int,
+        rewritten: Callable[[Stored], Stored | None],
+        events: Sequence[DomainEvent] = (),
     ) -> Change | None:
         """Read the article and write what `rewritten` makes of it (None deletes it), on
         condition that it is still as read; from a fresh read again when another write came
@@ -194,7 +207,7 @@ class DynamoArticleStore:
             if before is None:
                 return None
             change = Change(before, rewritten(before))
-            if not await self._write([change]):
+            if not await self._write_packed(transactions(self._table.name, [change]), events):
                 return change
             await _pause_before_redo(attempt)
         raise StoreUnavailable(f"DynamoDB: article {article_id} kept changing while written")
@@ -204,10 +217,15 @@ class DynamoArticleStore:
         an article was no longer as read when its transaction ran (none when all went)."""
         return await self._write_packed(transactions(self._table.name, changes))
 
-    async def _write_packed(self, packed: Sequence[Transaction]) -> list[Change]:
+    async def _write_packed(
+        self, packed: Sequence[Transaction], events: Sequence[DomainEvent] = ()
+    ) -> list[Change]:
+        """`events` are recorded by the first transaction: only a write of one article,
+        which is one transaction, raises events."""
         for n, transaction in enumerate(packed):
+            recorded = [] if n else [_outbox_action(self._table, e) for e in events]
             try:
-                await self._transact(transaction.actions())
+                await self._transact([*transaction.actions(), *recorded])
             except _ArticleChanged:
                 return [c for t in packed[n:] for c in t.changes]
         return []
@@ -320,6 +338,13 @@ def _restoring(current: Stored | None, record: ArticleRecord) -> Change:
     if current is None:
         return Change(None, first_version(article, record.tags))
     return Change(current, current.replaced_by(article, record.tags))
+
+
+def _outbox_action(table: DynamoTable, event: DomainEvent) -> Action:
+    [request] = record_actions(table, [event])
+    entry = entry_key(event)
+    size = len(request["Put"]["Item"]["event"]["S"].encode())
+    return Action(request, (entry["pk"], entry["sk"]), Role.OUTBOX, size)
 
 
 async def _pause_before_redo(attempt: int) -> None:

@@ -9,6 +9,8 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from events import DomainEvent
+from events.relay import EventsOf, no_events
 from models.comments import Comment, NewComment
 from models.pages import Window
 from stores.dynamodb._common import (
@@ -40,6 +42,7 @@ from stores.dynamodb._tombstones import (
     refuse_if_forgotten,
     unless_forgotten,
 )
+from stores.dynamodb.outbox import DynamoOutbox, record_actions
 from stores.dynamodb.tables import time_key
 from stores.errors import StoreUnavailable
 
@@ -49,21 +52,25 @@ _IN_ARTICLE = "COMMENT#"
 _ATTEMPTS = 5
 
 
-class DynamoCommentStore:
+class DynamoCommentStore(DynamoOutbox):
     def __init__(self, table: DynamoTable) -> None:
         self._table = table
 
     async def ping(self) -> None:
         await self._table.ping()
 
-    async def add(self, new: NewComment) -> Comment:
-        [comment] = await self.add_many([new])
+    async def add(self, new: NewComment, *, events: EventsOf[Comment] = no_events) -> Comment:
+        [comment] = await self._add([new], events)
         return comment
 
     async def add_many(self, new: Sequence[NewComment]) -> list[Comment]:
-        """All or none when the batch fits one transaction: two items per comment, and per
-        article one count update and the check that it has no tombstone, 100 actions in all.
-        A larger batch is written one such transaction at a time, each of them atomic."""
+        return await self._add(new, no_events)
+
+    async def _add(self, new: Sequence[NewComment], events: EventsOf[Comment]) -> list[Comment]:
+        """All or none when the batch fits one transaction: two items per comment (and its
+        outbox items), and per article one count update and the check that it has no
+        tombstone, 100 actions in all. A larger batch is written one such transaction at a
+        time, each of them atomic."""
         if not new:
             return []
         ids = await self._table.allocate_ids(len(new))
@@ -73,6 +80,7 @@ class DynamoCommentStore:
                 (
                     put_action(self._table, _by_id_item(c)),
                     put_action(self._table, _in_article_item(c)),
+                    *record_actions(self._table, events(c)),
                 ),
                 {_count_key(c.article_id): 1},
                 unless_forgotten(self._table, c.article_id),
@@ -136,9 +144,10 @@ class DynamoCommentStore:
         items = await self._table.get_many(keys, attributes=("pk", COUNTED))
         return {_article_of(i["pk"]): int(i[COUNTED]) for i in items if i.get(COUNTED)}
 
-    async def delete(self, comment_id: int) -> None:
+    async def delete(self, comment_id: int, *, events: Sequence[DomainEvent] = ()) -> None:
         item = await get_one(self._table, _by_id_key(comment_id))
         if item is None:
+            await self.record_alone(events)
             return
         comment = _comment(item)
         exists = "attribute_exists(pk)"
@@ -148,11 +157,14 @@ class DynamoCommentStore:
                 delete_action(self._table, _by_id_key(comment.id), exists),
                 delete_action(self._table, _in_article_key(comment), exists),
                 self._count_action(_count_key(comment.article_id), -1),
+                *record_actions(self._table, events),
             ],
         )
         # A failed condition: a concurrent delete took it first, and counted it.
         if reasons is not None and CONDITION_FAILED not in reasons:
             raise RuntimeError(f"DynamoDB cancelled deleting a comment: {reasons}")
+        if reasons is not None:
+            await self.record_alone(events)
 
     async def forget_article(self, article_id: int) -> None:
         """Puts the article's tombstone, then deletes the rest of its partition (its comments

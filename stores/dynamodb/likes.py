@@ -9,6 +9,7 @@ import heapq
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from events import DomainEvent
 from models.likes import Like, LikeStats
 from stores.dynamodb._common import (
     CONDITION_FAILED,
@@ -34,6 +35,7 @@ from stores.dynamodb._tombstones import (
     refuse_if_forgotten,
     unless_forgotten,
 )
+from stores.dynamodb.outbox import DynamoOutbox, record_actions
 from stores.dynamodb.tables import TABLES
 from stores.errors import StoreUnavailable
 
@@ -42,23 +44,27 @@ _BY_USER = TABLES["likes"].index("by_user")
 _ATTEMPTS = 5
 
 
-class DynamoLikeStore:
+class DynamoLikeStore(DynamoOutbox):
     def __init__(self, table: DynamoTable) -> None:
         self._table = table
 
     async def ping(self) -> None:
         await self._table.ping()
 
-    async def like(self, user_id: int, article_id: int) -> None:
+    async def like(
+        self, user_id: int, article_id: int, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
         like = Like(user_id, article_id)
         actions = [
             put_action(self._table, _like_item(like), "attribute_not_exists(pk)"),
             self._count_action(_count_key(article_id), 1),
+            *record_actions(self._table, events),
             *unless_forgotten(self._table, article_id).values(),
         ]
         reasons = await transact(self._table, actions)
         refuse_if_forgotten(actions, reasons)
-        _unless_already_done(reasons)
+        if _already_done(reasons):
+            await self.record_alone(events)
 
     async def like_many(self, pairs: Sequence[Like]) -> None:
         """Reads which likes exist (BatchGetItem), then writes the missing ones with their
@@ -88,16 +94,20 @@ class DynamoLikeStore:
                 return
         raise StoreUnavailable("DynamoDB: likes kept changing while being written in bulk")
 
-    async def unlike(self, user_id: int, article_id: int) -> None:
+    async def unlike(
+        self, user_id: int, article_id: int, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
         like = Like(user_id, article_id)
         reasons = await transact(
             self._table,
             [
                 delete_action(self._table, _like_key(like), "attribute_exists(pk)"),
                 self._count_action(_count_key(article_id), -1),
+                *record_actions(self._table, events),
             ],
         )
-        _unless_already_done(reasons)
+        if _already_done(reasons):
+            await self.record_alone(events)
 
     async def stats(
         self, article_ids: Sequence[int], viewer_id: int | None
@@ -187,11 +197,12 @@ class DynamoLikeStore:
         return add_action(self._table, key(*count_key), COUNTED, delta)
 
 
-def _unless_already_done(reasons: list[str] | None) -> None:
+def _already_done(reasons: list[str] | None) -> bool:
     """A like or unlike whose condition failed found the like already there or already gone:
     the idempotent no-op. Any other cancellation is unexpected."""
     if reasons is not None and reasons[0] != CONDITION_FAILED:
         raise RuntimeError(f"DynamoDB cancelled a like: {reasons}")
+    return reasons is not None
 
 
 def _like_key(like: Like) -> dict[str, str]:

@@ -4,6 +4,11 @@ infra/terraform is checked against it by a test, so AWS and the code cannot drif
 
 Every table has the generic keys `pk` and `sk` (strings); an item's kind is in its key prefix.
 Sort keys that order by time are `time_key`s, so one Query reads a newest-first page.
+Every table also holds its domain's transactional outbox (stores/dynamodb/outbox.py), and has
+a stream of new item images, which on AWS carries each outbox item to aws_lambda.outbox:
+
+every table
+  OUTBOX                / <ms>#<event_id>     an event recorded with its write, until sent
 
 users
   USER#<id>             / USER                the user
@@ -41,6 +46,8 @@ from typing import Any
 
 PARTITION_KEY = "pk"
 SORT_KEY = "sk"
+# What each table's stream carries of a written item: the item as written.
+STREAM_VIEW_TYPE = "NEW_IMAGE"
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,7 @@ class TableDesign:
             "AttributeDefinitions": [
                 {"AttributeName": name, "AttributeType": "S"} for name in self.key_attributes()
             ],
+            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE},
         }
         if self.indexes:
             arguments["GlobalSecondaryIndexes"] = [

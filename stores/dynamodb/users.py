@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+from events import DomainEvent
 from models import clock
 from models.errors import Conflict, NotFound
 from models.users import Follow, User, UserRecord, UserRow
@@ -32,6 +33,7 @@ from stores.dynamodb._common import (
     transact,
     write_batches,
 )
+from stores.dynamodb.outbox import DynamoOutbox, record_actions
 from stores.dynamodb.tables import TABLES
 from stores.errors import StoreUnavailable
 
@@ -50,7 +52,7 @@ _ABSENT_OR_MINE = "attribute_not_exists(pk) OR user_id = :id"
 Guarded = tuple[dict[str, Any], str | None]
 
 
-class DynamoUserStore:
+class DynamoUserStore(DynamoOutbox):
     def __init__(self, table: DynamoTable) -> None:
         self._table = table
 
@@ -87,7 +89,9 @@ class DynamoUserStore:
                 raise _taken(_failed_fields(reasons, guarded))
         return [_user(item) for item in items]
 
-    async def update(self, user_id: int, row: UserRow) -> User:
+    async def update(
+        self, user_id: int, row: UserRow, *, events: Sequence[DomainEvent] = ()
+    ) -> User:
         for _ in range(_ATTEMPTS):
             current = await get_one(self._table, _user_key(user_id))
             if current is None:
@@ -98,7 +102,10 @@ class DynamoUserStore:
                 "updated_at": millis(clock.now()),
                 "version": current["version"] + 1,
             }
-            guarded = self._replacement(current, changed)
+            # The outbox items have no condition to fail.
+            guarded = self._replacement(current, changed) + [
+                (action, None) for action in record_actions(self._table, events)
+            ]
             reasons = await transact(self._table, [action for action, _ in guarded])
             if reasons is None:
                 return _user(changed)
@@ -121,23 +128,30 @@ class DynamoUserStore:
     async def by_email(self, email: str) -> User | None:
         return await self._by_claim("email", email)
 
-    async def follow(self, follower_id: int, followee_id: int) -> None:
-        await self._table.call(
-            "put_item",
-            TableName=self._table.name,
-            Item=to_item(_follow_item(Follow(follower_id, followee_id))),
-        )
+    async def follow(
+        self, follower_id: int, followee_id: int, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
+        follow = put_action(self._table, _follow_item(Follow(follower_id, followee_id)), _ABSENT)
+        await self._change_follow(follow, events)
 
     async def follow_many(self, pairs: Sequence[Follow]) -> None:
         """Idempotent puts, BatchWriteItem 25 a call; not atomic (seeding re-runs it)."""
         await write_batches(self._table, puts=[_follow_item(f) for f in dict.fromkeys(pairs)])
 
-    async def unfollow(self, follower_id: int, followee_id: int) -> None:
-        await self._table.call(
-            "delete_item",
-            TableName=self._table.name,
-            Key=to_item(_follow_key(Follow(follower_id, followee_id))),
-        )
+    async def unfollow(
+        self, follower_id: int, followee_id: int, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
+        key_ = _follow_key(Follow(follower_id, followee_id))
+        await self._change_follow(delete_action(self._table, key_, "attribute_exists(pk)"), events)
+
+    async def _change_follow(self, action: dict[str, Any], events: Sequence[DomainEvent]) -> None:
+        """Write or delete a follow with its events; when it is there or gone already (the
+        condition fails: the idempotent no-op), record the events alone."""
+        reasons = await transact(self._table, [action, *record_actions(self._table, events)])
+        if reasons is not None and reasons[0] != CONDITION_FAILED:
+            raise RuntimeError(f"DynamoDB cancelled a follow: {reasons}")
+        if reasons is not None:
+            await self.record_alone(events)
 
     async def followed_among(self, follower_id: int, candidate_ids: Sequence[int]) -> set[int]:
         keys = [_follow_key(Follow(follower_id, c)) for c in dict.fromkeys(candidate_ids)]

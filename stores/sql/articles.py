@@ -23,14 +23,16 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from events import DomainEvent
+from events.relay import EventsOf, no_events
 from models.articles import Article, ArticleEdit, ArticleQuery, ArticleRecord, NewArticle
 from models.errors import Conflict, NotFound
 from models.pages import Window
 from models.validation import MISSING
-from stores.sql._common import SqlStore
+from stores.sql.outbox import SqlOutboxStore, record
 from stores.sql.reads import Reads, among
 from stores.sql.restoring import advance_ids, hold_ids, replacing
-from stores.sql.tables import article_counts, article_tags, articles
+from stores.sql.tables import article_counts, article_tags, articles, articles_outbox
 
 ALL_KEY = "all"
 _TAGS_OF = Reads(
@@ -40,12 +42,17 @@ _TAGS_OF = Reads(
 )
 
 
-class SqlArticleStore(SqlStore):
-    async def create(self, new: NewArticle) -> Article:
-        [article] = await self.create_many([new])
+class SqlArticleStore(SqlOutboxStore):
+    outbox = articles_outbox
+
+    async def create(self, new: NewArticle, *, events: EventsOf[Article] = no_events) -> Article:
+        [article] = await self._create([new], events)
         return article
 
     async def create_many(self, new: Sequence[NewArticle]) -> list[Article]:
+        return await self._create(new, no_events)
+
+    async def _create(self, new: Sequence[NewArticle], events: EventsOf[Article]) -> list[Article]:
         if not new:
             return []
         values = [
@@ -66,11 +73,14 @@ class SqlArticleStore(SqlStore):
                 created = [_article(m) for m in (await conn.execute(stmt, values)).mappings()]
                 await _write_tags(conn, [(a, n.tags) for a, n in zip(created, new, strict=True)])
                 await _change_counts(conn, _keys((n.author_id, n.tags) for n in new))
+                await record(conn, self.outbox, [e for a in created for e in events(a)])
         except exc.IntegrityError:
             raise Conflict.taken("slug") from None
         return created
 
-    async def update(self, article_id: int, edit: ArticleEdit) -> Article:
+    async def update(
+        self, article_id: int, edit: ArticleEdit, *, events: Sequence[DomainEvent] = ()
+    ) -> Article:
         values = {
             "slug": edit.slug,
             "title": edit.title,
@@ -100,17 +110,19 @@ class SqlArticleStore(SqlStore):
                     await _write_tags(conn, [(article, edit.tags)])
                     new = Counter(_tag_key(t) for t in edit.tags)
                     await _change_counts(conn, _difference(new, old))
+                await record(conn, self.outbox, events)
         except exc.IntegrityError:
             raise Conflict.taken("slug") from None
         return article
 
-    async def delete(self, article_id: int) -> None:
+    async def delete(self, article_id: int, *, events: Sequence[DomainEvent] = ()) -> None:
         async with self._begin() as conn:
             # Only the transaction that really deleted the row takes its counts away: a repeated
             # or concurrent delete of the same article finds nothing and changes nothing.
             deleted = await conn.execute(
                 delete(articles).where(articles.c.id == article_id).returning(articles.c.author_id)
             )
+            await record(conn, self.outbox, events)
             author_id = deleted.scalar_one_or_none()
             if author_id is None:
                 return

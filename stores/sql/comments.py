@@ -7,20 +7,28 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import RowMapping
 
+from events import DomainEvent
+from events.relay import EventsOf, no_events
 from models.comments import Comment, NewComment
 from models.pages import Window
-from stores.sql._common import SqlStore, after_position, newest_first
+from stores.sql._common import after_position, newest_first
+from stores.sql.outbox import SqlOutboxStore, record
 from stores.sql.restoring import advance_ids, hold_ids, replacing
-from stores.sql.tables import comments
+from stores.sql.tables import comments, comments_outbox
 from stores.sql.tombstones import COMMENTS
 
 
-class SqlCommentStore(SqlStore):
-    async def add(self, new: NewComment) -> Comment:
-        [comment] = await self.add_many([new])
+class SqlCommentStore(SqlOutboxStore):
+    outbox = comments_outbox
+
+    async def add(self, new: NewComment, *, events: EventsOf[Comment] = no_events) -> Comment:
+        [comment] = await self._add([new], events)
         return comment
 
     async def add_many(self, new: Sequence[NewComment]) -> list[Comment]:
+        return await self._add(new, no_events)
+
+    async def _add(self, new: Sequence[NewComment], events: EventsOf[Comment]) -> list[Comment]:
         if not new:
             return []
         values = [
@@ -36,7 +44,9 @@ class SqlCommentStore(SqlStore):
         stmt = insert(comments).returning(comments, sort_by_parameter_order=True)
         written_for = {n.article_id for n in new}
         async with self._begin() as conn, COMMENTS.unless_forgotten(conn, written_for):
-            return [_comment(m) for m in (await conn.execute(stmt, values)).mappings()]
+            added = [_comment(m) for m in (await conn.execute(stmt, values)).mappings()]
+            await record(conn, self.outbox, [e for c in added for e in events(c)])
+        return added
 
     async def by_id(self, comment_id: int) -> Comment | None:
         async with self._connect() as conn:
@@ -90,9 +100,10 @@ class SqlCommentStore(SqlStore):
         async with self._connect() as conn:
             return {article_id: n for article_id, n in (await conn.execute(stmt)).all()}
 
-    async def delete(self, comment_id: int) -> None:
+    async def delete(self, comment_id: int, *, events: Sequence[DomainEvent] = ()) -> None:
         async with self._begin() as conn:
             await conn.execute(delete(comments).where(comments.c.id == comment_id))
+            await record(conn, self.outbox, events)
 
     async def forget_article(self, article_id: int) -> None:
         async with self._begin() as conn:

@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, case, delete, func, literal, select, tuple_
 
+from events import DomainEvent
 from models.likes import Like, LikeStats
-from stores.sql._common import SqlStore
 from stores.sql.engine import insert_ignoring_duplicates
+from stores.sql.outbox import SqlOutboxStore, record
 from stores.sql.reads import Reads, among
-from stores.sql.tables import likes
+from stores.sql.tables import likes, likes_outbox
 from stores.sql.tombstones import LIKES
 
 
@@ -31,11 +32,18 @@ def _stats_statement(dialect: str, signed_in: bool) -> Select[Any]:
 _STATS = Reads(_stats_statement)
 
 
-class SqlLikeStore(SqlStore):
-    async def like(self, user_id: int, article_id: int) -> None:
-        await self.like_many([Like(user_id, article_id)])
+class SqlLikeStore(SqlOutboxStore):
+    outbox = likes_outbox
+
+    async def like(
+        self, user_id: int, article_id: int, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
+        await self._like([Like(user_id, article_id)], events)
 
     async def like_many(self, pairs: Sequence[Like]) -> None:
+        await self._like(pairs, ())
+
+    async def _like(self, pairs: Sequence[Like], events: Sequence[DomainEvent]) -> None:
         if not pairs:
             return
         written_for = {p.article_id for p in pairs}
@@ -44,12 +52,16 @@ class SqlLikeStore(SqlStore):
             await conn.execute(
                 stmt, [{"user_id": p.user_id, "article_id": p.article_id} for p in pairs]
             )
+            await record(conn, self.outbox, events)
 
-    async def unlike(self, user_id: int, article_id: int) -> None:
+    async def unlike(
+        self, user_id: int, article_id: int, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
         async with self._begin() as conn:
             await conn.execute(
                 delete(likes).where(likes.c.user_id == user_id, likes.c.article_id == article_id)
             )
+            await record(conn, self.outbox, events)
 
     async def stats(
         self, article_ids: Sequence[int], viewer_id: int | None

@@ -137,6 +137,28 @@ comment_tombstones = Table(
     Column("article_id", BigInteger, primary_key=True),
 )
 
+
+def _outbox(domain: str, metadata: MetaData) -> Table:
+    """The domain's transactional outbox: each event its writes raised, in its wire form
+    (events/wire.py), recorded in the write's transaction and deleted once sent; `claimed_at`
+    is when the writing request, or the relay pass sending it, claimed it (events/relay.py).
+    Named after its domain, since domains may share a database."""
+    name = f"{domain}_outbox"
+    return Table(
+        name,
+        metadata,
+        Column("event_id", String(32), primary_key=True),
+        Column("event", Text, nullable=False),
+        Column("claimed_at", UtcDateTime, nullable=False),
+        Index(f"ix_{name}_claimed", "claimed_at"),
+    )
+
+
+users_outbox = _outbox("users", users_metadata)
+articles_outbox = _outbox("articles", articles_metadata)
+likes_outbox = _outbox("likes", likes_metadata)
+comments_outbox = _outbox("comments", comments_metadata)
+
 METADATA_BY_DOMAIN = {
     "users": users_metadata,
     "articles": articles_metadata,

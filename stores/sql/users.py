@@ -8,18 +8,21 @@ from typing import Any
 from sqlalchemy import BigInteger, bindparam, delete, exc, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from events import DomainEvent
 from models import clock
 from models.errors import Conflict, NotFound
 from models.users import Follow, User, UserRecord, UserRow
 from models.validation import MISSING
-from stores.sql._common import SqlStore
 from stores.sql.engine import insert_ignoring_duplicates
+from stores.sql.outbox import SqlOutboxStore, record
 from stores.sql.reads import Reads, among
 from stores.sql.restoring import advance_ids, hold_ids, replacing
-from stores.sql.tables import follows, users
+from stores.sql.tables import follows, users, users_outbox
 
 
-class SqlUserStore(SqlStore):
+class SqlUserStore(SqlOutboxStore):
+    outbox = users_outbox
+
     async def create(self, row: UserRow) -> User:
         [user] = await self.create_many([row])
         return user
@@ -49,7 +52,9 @@ class SqlUserStore(SqlStore):
         except exc.IntegrityError:
             raise await self._conflict(rows, exclude_ids=()) from None
 
-    async def update(self, user_id: int, row: UserRow) -> User:
+    async def update(
+        self, user_id: int, row: UserRow, *, events: Sequence[DomainEvent] = ()
+    ) -> User:
         values = _values(row)
         values["updated_at"] = clock.now()
         try:
@@ -58,10 +63,11 @@ class SqlUserStore(SqlStore):
                     update(users).where(users.c.id == user_id).values(values).returning(users)
                 )
                 found = result.mappings().one_or_none()
+                if found is None:
+                    raise NotFound("user")
+                await record(conn, self.outbox, events)
         except exc.IntegrityError:
             raise await self._conflict([row], exclude_ids=[user_id]) from None
-        if found is None:
-            raise NotFound("user")
         return _user(found)
 
     async def by_ids(self, ids: Sequence[int]) -> list[User]:
@@ -78,10 +84,15 @@ class SqlUserStore(SqlStore):
         found = await self._select(users.c.email == email)
         return found[0] if found else None
 
-    async def follow(self, follower_id: int, followee_id: int) -> None:
-        await self.follow_many([Follow(follower_id, followee_id)])
+    async def follow(
+        self, follower_id: int, followee_id: int, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
+        await self._follow([Follow(follower_id, followee_id)], events)
 
     async def follow_many(self, pairs: Sequence[Follow]) -> None:
+        await self._follow(pairs, ())
+
+    async def _follow(self, pairs: Sequence[Follow], events: Sequence[DomainEvent]) -> None:
         if not pairs:
             return
         async with self._begin() as conn:
@@ -89,14 +100,18 @@ class SqlUserStore(SqlStore):
             await conn.execute(
                 stmt, [{"follower_id": f.follower_id, "followee_id": f.followee_id} for f in pairs]
             )
+            await record(conn, self.outbox, events)
 
-    async def unfollow(self, follower_id: int, followee_id: int) -> None:
+    async def unfollow(
+        self, follower_id: int, followee_id: int, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
         async with self._begin() as conn:
             await conn.execute(
                 delete(follows).where(
                     follows.c.follower_id == follower_id, follows.c.followee_id == followee_id
                 )
             )
+            await record(conn, self.outbox, events)
 
     async def followed_among(self, follower_id: int, candidate_ids: Sequence[int]) -> set[int]:
         if not candidate_ids:

@@ -1,0 +1,32 @@
+"""The likes domain's transactional outbox: its events, recorded in the transaction of the
+write that raised them, until the relay has sent them.
+
+Revision ID: likes_0003
+Revises: likes_0002
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "likes_0003"
+down_revision = "likes_0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "likes_outbox",
+        sa.Column("event_id", sa.String(32), nullable=False),
+        sa.Column("event", sa.Text(), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("event_id", name="pk_likes_outbox"),
+    )
+    op.create_index("ix_likes_outbox_claimed", "likes_outbox", ["claimed_at"])
+
+
+def downgrade() -> None:
+    op.drop_table("likes_outbox")
