@@ -235,6 +235,9 @@ def _served(urls: dict[str, str], rows: Rows, workers: int, log: Path) -> Iterat
     env = {f"CONDUIT_{d.upper()}_URL": url for d, url in urls.items()}
     env |= {"CONDUIT_JWT_SECRET": "concurrency-test-secret-" * 2, "CONDUIT_LOG_LEVEL": "WARNING"}
     env["CONDUIT_RATE_LIMITS"] = "off"  # the crowd signs up and writes from one address
+    # As long as the clients wait: a storm queues on two cores (and on moto, which answers one
+    # call at a time); the deadline itself is tested in test_request_deadline.py.
+    env["CONDUIT_REQUEST_TIMEOUT_SECONDS"] = "60"
     with uvicorn_server(env, workers, log) as base_url:
         yield Server(base_url, rows, urls)
 
