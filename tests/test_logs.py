@@ -8,6 +8,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -250,19 +251,25 @@ def test_a_process_started_for_production_writes_only_json_even_for_uvicorn(
     assert line["request_id"] is None
 
 
-def _break_users_table(url: str) -> None:
-    """Rename a column the store writes: the next registration fails inside the database,
-    with every parameter of its INSERT (the password's hash among them) at hand to log."""
+@contextmanager
+def _broken_users_table(url: str) -> Iterator[None]:
+    """A column the store writes renamed, then named back (the database is lent to later
+    tests): meanwhile a registration fails inside the database, with every parameter of its
+    INSERT (the password's hash among them) at hand to log."""
 
-    async def rename() -> None:
+    async def rename(old: str, new: str) -> None:
         engine = create_async_engine(url)
         try:
             async with engine.begin() as conn:
-                await conn.execute(text("ALTER TABLE users RENAME COLUMN bio TO biography"))
+                await conn.execute(text(f"ALTER TABLE users RENAME COLUMN {old} TO {new}"))
         finally:
             await engine.dispose()
 
-    asyncio.run(rename())
+    asyncio.run(rename("bio", "biography"))
+    try:
+        yield
+    finally:
+        asyncio.run(rename("biography", "bio"))
 
 
 @pytest.mark.parametrize("backend", [b for b in TEST_BACKENDS if b != "dynamodb"])
@@ -271,14 +278,16 @@ def test_a_database_error_while_registering_logs_no_parameter(
 ) -> None:
     attach(settings, captured)
     user = {"username": "jake", "email": "jake.secret@example.com", "password": USER_PASSWORD}
-    with TestClient(create_app(settings), raise_server_exceptions=False) as http:
-        _break_users_table(settings.domain_urls()["users"])
+    with (
+        TestClient(create_app(settings), raise_server_exceptions=False) as http,
+        _broken_users_table(settings.domain_urls()["users"]),
+    ):
         # 503 on SQLite, which reports most failures as OperationalError, 500 on PostgreSQL.
         assert http.post("/api/users", json={"user": user}).status_code in (500, 503)
         mutation = "mutation($u: RegisterInput!) { register(input: $u) { token } }"
-        assert http.post("/graphql", json={"query": mutation, "variables": {"u": user}}).json()[
-            "errors"
-        ]
+        variables = {"u": user}
+        answer = http.post("/graphql", json={"query": mutation, "variables": variables})
+        assert answer.json()["errors"]
     text_logged = captured[0].getvalue()
     assert "column named bio" in text_logged or 'column "bio"' in text_logged  # logged
     for secret in ("$argon2", USER_PASSWORD, user["email"]):
