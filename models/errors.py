@@ -51,6 +51,12 @@ class Invalid(DomainError):
 
     code = "BAD_USER_INPUT"
 
+    @classmethod
+    def too_long_to_store(cls) -> Invalid:
+        """A value the store's limits refuse that validation let through: the client's to
+        shorten, never a server error."""
+        return cls({"body": ["holds a value too long to store"]})
+
 
 class Conflict(DomainError):
     """A unique value (username, email) is taken already."""

@@ -130,10 +130,17 @@ def _username(errors: FieldErrors, value: object) -> str | None:
 
 
 def _email(errors: FieldErrors, value: object) -> str | None:
+    """The address as stored, checked as stored: lower-casing can lengthen it ("İ" becomes
+    two characters)."""
     mail = errors.text("email", value, max_length=MAX_EMAIL)
-    if mail is not None and "email" not in errors.messages and not EMAIL_PATTERN.match(mail):
+    if mail is None or "email" in errors.messages:
+        return mail
+    stored = normalize_email(mail)
+    if len(stored) > MAX_EMAIL:
+        errors.add("email", f"is too long (maximum is {MAX_EMAIL} characters)")
+    elif not EMAIL_PATTERN.match(stored):
         errors.add("email", "is invalid")
-    return normalize_email(mail) if mail is not None else None
+    return stored
 
 
 def _password(errors: FieldErrors, value: object) -> str | None:

@@ -106,6 +106,24 @@ def test_register_rejects_an_invalid_email(api: Api) -> None:
     assert register_raw(api, user) == errors(422, "email", "is invalid")
 
 
+def test_an_email_is_checked_as_stored_after_lower_casing(api: Api) -> None:
+    """212 characters as sent; lower-cased ("İ" becomes "i" and a combining dot) 412, past
+    the 254 an email may have: refused as too long, never a store error."""
+    grows = "İ" * 200 + "@example.com"
+    too_long = errors(422, "email", "is too long (maximum is 254 characters)")
+    user = {"username": "bob", "email": grows, "password": "secret123"}
+    assert register_raw(api, user) == too_long
+    assert api.http.get("/api/profiles/bob").status_code == 404
+    api.register("carol")
+    assert update_raw(api, "carol", {"email": grows}) == too_long
+    assert current(api, "carol")["email"] == "carol@example.com"
+    just_over = "İ" * 122 + "@example.com"  # 256 once lower-cased
+    assert update_raw(api, "carol", {"email": just_over}) == too_long
+    status, body = update_raw(api, "carol", {"email": "İ" * 121 + "@example.com"})  # 254
+    assert status == 200
+    assert body["user"]["email"] == "i̇" * 121 + "@example.com"
+
+
 @pytest.mark.parametrize("username", ["has space", "slash/name", "x" * 41, "émoji😀"])
 def test_register_rejects_a_username_that_cannot_be_a_url_segment(api: Api, username: str) -> None:
     status, body = register_raw(

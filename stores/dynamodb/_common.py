@@ -18,6 +18,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from models.errors import Invalid
 from stores.errors import StoreUnavailable
 from stores.round_trips import record_round_trip
 
@@ -70,6 +71,8 @@ class DynamoTable:
         except ClientError as error:
             if _is_unavailable(error):
                 raise StoreUnavailable(f"DynamoDB {operation}: {error_code(error)}") from error
+            if _is_too_large(error):
+                raise Invalid.too_long_to_store() from None
             raise
         except BotoCoreError as error:
             # Connection refused or reset, timeouts, no endpoint: nothing the request did.
@@ -134,6 +137,12 @@ def _is_unavailable(error: ClientError) -> bool:
     error code (botocore then reports the status, "500", as the code) is one too."""
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
     return error_code(error) in _UNAVAILABLE_CODES or int(status) >= 500
+
+
+def _is_too_large(error: ClientError) -> bool:
+    """An item past 400 KB or a key past its 2048 (partition) or 1024 (sort) bytes."""
+    message = str(error.response.get("Error", {}).get("Message", "")).lower()
+    return error_code(error) == "ValidationException" and "size" in message and "exceed" in message
 
 
 def error_code(error: ClientError) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Column, Select, exc, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from models.errors import Invalid
 from models.pages import Window
 from stores.errors import StoreUnavailable
 
@@ -18,6 +19,8 @@ from stores.errors import StoreUnavailable
 # class 08 (connection exception), class 53 (insufficient resources, such as too many
 # connections), and 57P01-57P03 (shutting down, crashed, starting up).
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03")
+# string_data_right_truncation: a value longer than its column (PostgreSQL; SQLite keeps it).
+_TOO_LONG_SQLSTATE = "22001"
 
 
 class SqlStore:
@@ -58,11 +61,16 @@ def is_unavailable(error: Exception) -> bool:
         error.connection_invalidated or isinstance(error, exc.OperationalError)
     ):
         return True
-    # The driver's own error carries the SQLSTATE: wrapped by SQLAlchemy, or raw from a read
-    # sent past it (stores/sql/reads.py).
+    sqlstate = _sqlstate(error)
+    return sqlstate is not None and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def _sqlstate(error: Exception) -> str | None:
+    """The driver's own error carries the SQLSTATE: wrapped by SQLAlchemy, or raw from a read
+    sent past it (stores/sql/reads.py)."""
     driver_error = error.orig if isinstance(error, exc.DBAPIError) else error
     sqlstate = getattr(driver_error, "sqlstate", None)
-    return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+    return sqlstate if isinstance(sqlstate, str) else None
 
 
 @asynccontextmanager
@@ -109,6 +117,8 @@ async def _reporting_unavailable(
         async with opening as conn:
             yield conn
     except Exception as error:
+        if _sqlstate(error) == _TOO_LONG_SQLSTATE:
+            raise Invalid.too_long_to_store() from None
         if not is_unavailable(error):
             raise
         raise StoreUnavailable(_cause(error)) from error

@@ -6,7 +6,7 @@ from datetime import UTC
 
 import pytest
 
-from models.errors import Conflict, NotFound
+from models.errors import Conflict, Invalid, NotFound
 from models.users import User, UserRow
 from stores.protocols import Stores
 
@@ -202,3 +202,22 @@ async def test_followed_among(stores: Stores) -> None:
 
 def _id(user: User) -> int:
     return user.id
+
+
+async def test_a_value_too_long_to_store_is_refused_as_invalid_or_kept_whole(
+    stores: Stores,
+) -> None:
+    """Validation keeps values within every store's limits; past them (PostgreSQL's column
+    lengths, DynamoDB's key sizes) a store refuses with Invalid, never a server error. SQLite
+    keeps any length."""
+    email = "n" * 3000 + "@example.com"
+    created: User | Invalid
+    try:
+        created = await stores.users.create(row("long", email=email))
+    except Invalid as refused:
+        created = refused
+    if isinstance(created, Invalid):
+        assert created.fields == {"body": ["holds a value too long to store"]}
+        assert await stores.users.by_username("long") is None
+    else:
+        assert created.email == email
