@@ -5,6 +5,7 @@ was lost) is applied once."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import boto3
 import pytest
@@ -25,7 +26,7 @@ def test_a_transaction_sent_again_with_its_token_is_applied_once(aws_endpoint: s
     counter = {"pk": {"S": "COUNTER"}, "sk": {"S": "COUNTER"}}
 
     def add_one(token: str) -> None:
-        update = {
+        update: Any = {
             "TableName": name,
             "Key": counter,
             "UpdateExpression": "ADD n :one",
