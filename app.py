@@ -61,8 +61,8 @@ def create_app(settings: Settings) -> Starlette:
     tokens = TokenService(settings.jwt_secret, settings.jwt_ttl_seconds)
     limiter = Limiter(settings.rate_limits)
 
-    def context_for(request: Request) -> Context:
-        return Context.for_request(
+    async def context_for(request: Request) -> Context:
+        return await Context.for_request(
             stores,
             relay,
             tokens,

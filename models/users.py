@@ -29,6 +29,9 @@ class User:
     image: str | None
     created_at: datetime
     updated_at: datetime
+    # Moved on by every change of password or email: tokens name the version they were issued
+    # for (auth/tokens.py), so the earlier ones stop being valid.
+    credential_version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +56,15 @@ class UserChanges:
 
 @dataclass(frozen=True, slots=True)
 class UserRow:
-    """What a store writes for a user: the changes with the password already hashed."""
+    """What a store writes for a user: the changes with the password already hashed, and
+    whether they change the credentials (the store then moves the credential version on)."""
 
     username: Maybe[str] = MISSING
     email: Maybe[str] = MISSING
     password_hash: Maybe[str] = MISSING
     bio: Maybe[str | None] = MISSING
     image: Maybe[str | None] = MISSING
+    new_credentials: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,12 @@ class UserRecord:
 def is_plausible_username(username: str) -> bool:
     """A cheap check before any lookup, so junk from a URL never reaches a store."""
     return len(username) <= MAX_USERNAME and bool(USERNAME_PATTERN.match(username))
+
+
+def changes_credentials(user: User, changes: UserChanges) -> bool:
+    """A new password (even the same one again) or another email: what a stolen token must
+    not survive."""
+    return changes.password is not MISSING or changes.email not in (MISSING, user.email)
 
 
 def normalize_email(email: str) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from auth.tokens import InvalidToken, TokenService, token_from_header
+from auth.tokens import Bearer, InvalidToken, TokenService, token_from_header
 from events.relay import Relay
 from loaders import Loaders
 from models.errors import Unauthenticated
 from ratelimits.limiter import Limiter
+from stores.errors import StoreUnavailable
 from stores.protocols import Stores
 
 
@@ -23,20 +24,40 @@ class Context:
     # The client's IP address as the server saw it (behind a proxy, the proxy headers' one).
     client_address: str
     token: str | None = None
+    _bearer: Bearer | None = field(default=None, init=False)
     _viewer_id: int | None = field(default=None, init=False)
-    _token_error: Unauthenticated | None = field(default=None, init=False)
+    # Raised wherever the viewer is asked for: the token was sent but is not valid, or whether
+    # it is could not be read.
+    _viewer_error: Exception | None = field(default=None, init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         if self.token is not None:
             try:
-                self._viewer_id = self.tokens.user_id(self.token)
+                self._bearer = self.tokens.bearer(self.token)
+                self._viewer_id = self._bearer.user_id
             except InvalidToken:
-                self._token_error = Unauthenticated.invalid_token()
+                self._viewer_error = Unauthenticated.invalid_token()
         self.loaders = Loaders(self.stores, self._viewer_id)
 
+    async def check_viewer(self) -> None:
+        """A validly signed token is still refused when its user is gone or has changed their
+        password or email since it was issued. One read of the user, kept in the request's
+        loader: a request that reads the viewer anyway (the current user) reads them once."""
+        if self._bearer is None:
+            return
+        try:
+            user = await self.loaders.user_by_id.load(self._bearer.user_id)
+        except StoreUnavailable as error:
+            self._viewer_error = error
+            return
+        if user is None or user.credential_version != self._bearer.credential_version:
+            self._viewer_id = None
+            self._viewer_error = Unauthenticated.invalid_token()
+            self.loaders = Loaders(self.stores, None)
+
     @classmethod
-    def for_request(
+    async def for_request(
         cls,
         stores: Stores,
         relay: Relay,
@@ -46,7 +67,8 @@ class Context:
         client_address: str,
         authorization: str | None,
     ) -> Context:
-        return cls(
+        """The request's context, its token checked (see `check_viewer`)."""
+        ctx = cls(
             stores,
             relay,
             tokens,
@@ -55,6 +77,8 @@ class Context:
             client_address,
             token_from_header(authorization),
         )
+        await ctx.check_viewer()
+        return ctx
 
     def client_key(self) -> str:
         """Whose request budget this request spends: the signed-in user's, else (no token, or
@@ -66,8 +90,8 @@ class Context:
     def viewer_id(self) -> int | None:
         """The signed-in user's id, None when anonymous. A token that was sent but is not
         valid is always an error, never a silent fall back to anonymous."""
-        if self._token_error is not None:
-            raise self._token_error
+        if self._viewer_error is not None:
+            raise self._viewer_error
         return self._viewer_id
 
     def require_viewer_id(self) -> int:

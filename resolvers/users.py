@@ -27,7 +27,7 @@ async def register(ctx: Context, username: object, email: object, password: obje
         username=new.username, email=new.email, password_hash=await hash_password(new.password)
     )
     user = await ctx.stores.users.create(row)
-    return SignedIn(user, ctx.tokens.issue(user.id))
+    return SignedIn(user, _token_for(ctx, user))
 
 
 async def login(ctx: Context, email: object, password: object) -> SignedIn:
@@ -51,7 +51,7 @@ async def login(ctx: Context, email: object, password: object) -> SignedIn:
     ):
         await limits.count_failed_login(ctx, account)
         raise Unauthenticated.bad_credentials()
-    return SignedIn(user, ctx.tokens.issue(user.id))
+    return SignedIn(user, _token_for(ctx, user))
 
 
 async def current_user(ctx: Context) -> User:
@@ -90,10 +90,18 @@ async def update_settings(
         else await hash_password(changes.password),
         bio=changes.bio,
         image=changes.image,
+        new_credentials=rules.changes_credentials(user, changes),
     )
     changed = UserUpdated(user.id)
     updated = await ctx.stores.users.update(user.id, row, events=[changed])
     ctx.loaders.user_by_id.clear(user.id).prime(user.id, updated)
     await ctx.relay.deliver([changed])
-    assert ctx.token is not None
-    return SignedIn(updated, ctx.token)
+    if updated.credential_version == user.credential_version:
+        assert ctx.token is not None
+        return SignedIn(updated, ctx.token)
+    # The request's own token has just stopped being valid: the answer carries its successor.
+    return SignedIn(updated, _token_for(ctx, updated))
+
+
+def _token_for(ctx: Context, user: User) -> str:
+    return ctx.tokens.issue(user.id, user.credential_version)

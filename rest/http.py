@@ -41,7 +41,7 @@ class UnsupportedMediaType(Exception):
 
 
 Handler = Callable[[Context, Request], Awaitable[Response]]
-ContextFactory = Callable[[Request], Context]
+ContextFactory = Callable[[Request], Awaitable[Context]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -52,7 +52,7 @@ def endpoint(handler: Handler, context_for: ContextFactory) -> Endpoint:
     database into a 503 to retry, and anything unexpected into a logged, masked 500."""
 
     async def run(request: Request) -> Response:
-        ctx = context_for(request)
+        ctx = await context_for(request)
         try:
             budget = await limits.charge_request(ctx)
         except RateLimited as error:

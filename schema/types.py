@@ -51,11 +51,21 @@ class User:
     email: str
     bio: str | None
     image: str | None
+    token: str = strawberry.field(
+        description="The token to send from now on: changing the password or the email "
+        "ends every token issued before, and this is the one that replaces them."
+    )
 
     @classmethod
     def of(cls, signed_in: SignedIn) -> User:
         user = signed_in.user
-        return cls(username=user.username, email=user.email, bio=user.bio, image=user.image)
+        return cls(
+            username=user.username,
+            email=user.email,
+            bio=user.bio,
+            image=user.image,
+            token=signed_in.token,
+        )
 
 
 @strawberry.type(description="A signed-in session: send `Authorization: Bearer <token>`.")

@@ -5,7 +5,7 @@ operation meets)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from cross_web import HTTPException
 from graphql import GraphQLError
@@ -39,7 +39,9 @@ _OPERATION_MEMBERS: dict[str, type] = {
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: BaseSchema, context_for: Callable[[Request], Context]) -> None:
+    def __init__(
+        self, schema: BaseSchema, context_for: Callable[[Request], Awaitable[Context]]
+    ) -> None:
         super().__init__(schema, allow_queries_via_get=True)
         self._context_for = context_for
 
@@ -47,7 +49,7 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         assert isinstance(request, Request)
-        ctx = self._context_for(request)
+        ctx = await self._context_for(request)
         spend = RequestSpend(budget=await limits.charge_request(ctx))
         request_spend.set(spend)
         return ctx

@@ -25,12 +25,12 @@ BAD_AUTHORIZATION = {
     "empty token": "Token ",
     "scheme only": "Token",
     "unknown scheme": "Basic dXNlcjpwYXNz",
-    "jwt without scheme": TokenService(DEVELOPMENT_JWT_SECRET, 3600).issue(1),
-    "other secret": "Token " + TokenService("another-secret-" * 4, 3600).issue(1),
-    "expired": "Token " + TokenService(DEVELOPMENT_JWT_SECRET, -60).issue(1),
-    "expired bearer": "Bearer " + TokenService(DEVELOPMENT_JWT_SECRET, -60).issue(1),
+    "jwt without scheme": TokenService(DEVELOPMENT_JWT_SECRET, 3600).issue(1, 0),
+    "other secret": "Token " + TokenService("another-secret-" * 4, 3600).issue(1, 0),
+    "expired": "Token " + TokenService(DEVELOPMENT_JWT_SECRET, -60).issue(1, 0),
+    "expired bearer": "Bearer " + TokenService(DEVELOPMENT_JWT_SECRET, -60).issue(1, 0),
     "alg none": "Token " + jwt.encode({"sub": "1", "iat": 0, "exp": 2**40}, "", algorithm="none"),
-    "unknown user": "Token " + TokenService(DEVELOPMENT_JWT_SECRET, 3600).issue(987654),
+    "unknown user": "Token " + TokenService(DEVELOPMENT_JWT_SECRET, 3600).issue(987654, 0),
 }
 
 

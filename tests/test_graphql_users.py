@@ -35,7 +35,7 @@ SHORT_PASSWORD = "is too short (minimum is 8 characters)"
 
 
 def _token(secret: str = DEVELOPMENT_JWT_SECRET, ttl: int = 3600, user_id: int = 1) -> str:
-    return TokenService(secret, ttl).issue(user_id)
+    return TokenService(secret, ttl).issue(user_id, 0)
 
 
 UNSIGNED = jwt.encode({"sub": "1", "iat": 0, "exp": 2**40}, "", algorithm="none")
@@ -270,10 +270,21 @@ def test_update_viewer_password_change_takes_effect(api: Api) -> None:
 
 def test_update_viewer_username_and_email_change(api: Api) -> None:
     alice = api.register("alice")
-    body = update_viewer(api, alice, username="alicia", email="Alicia@Example.com")
+    earlier = api.tokens[alice]
+    body = api.graphql(
+        "mutation($input: UpdateViewerInput!) "
+        "{ updateViewer(input: $input) { username email token } }",
+        {"input": {"username": "alicia", "email": "Alicia@Example.com"}},
+        as_user=alice,
+    )
     assert data(body)["updateViewer"]["username"] == "alicia"
     assert data(body)["updateViewer"]["email"] == "alicia@example.com"
-    # The old token still names the same user, now under the new name.
+    # A new email ends the earlier tokens; the answer names the one to use instead.
+    assert_error(api.graphql(VIEWER, as_user=alice), "UNAUTHENTICATED")
+    stale = api.graphql('mutation { updateViewer(input: {bio: "x"}) { token } }', as_user=alice)
+    assert_error(stale, "UNAUTHENTICATED")
+    api.tokens[alice] = data(body)["updateViewer"]["token"]
+    assert api.tokens[alice] != earlier
     assert data(api.graphql(VIEWER, as_user=alice))["viewer"]["username"] == "alicia"
     assert _profile(api, "alicia")["username"] == "alicia"
     assert_error(api.graphql(PROFILE, {"username": "alice"}), "NOT_FOUND")

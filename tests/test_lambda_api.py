@@ -285,9 +285,9 @@ def test_the_jwt_secret_comes_from_the_ssm_parameter(tmp_path: Path) -> None:
     try:
         token = register(api, "ssm")
         user_id = int(jwt.decode(token, SSM_SECRET, algorithms=["HS256"])["sub"])
-        mine = TokenService(SSM_SECRET, 3600).issue(user_id)
+        mine = TokenService(SSM_SECRET, 3600).issue(user_id, 0)
         assert call(api, "GET", "/api/user", headers=auth(mine)).status == 200
-        other = TokenService("another-secret-just-as-long-as-the-real-one", 3600).issue(user_id)
+        other = TokenService("another-secret-just-as-long-as-the-real-one", 3600).issue(user_id, 0)
         assert call(api, "GET", "/api/user", headers=auth(other)).status == 401
     finally:
         api.close()

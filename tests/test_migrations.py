@@ -393,7 +393,7 @@ def test_production_refuses_to_start_on_unmigrated_databases(empty_urls: dict[st
     ):
         pass
     message = str(refused.value)
-    assert "the users database is unmigrated (the latest is users_0003)" in message
+    assert "the users database is unmigrated (the latest is users_0004)" in message
     assert "`python -m stores.sql.migrate upgrade`" in message
     assert tables(empty_urls) == set()  # it checked, and changed nothing
 
@@ -439,7 +439,7 @@ def test_the_migrate_command_applies_one_domain_or_all(empty_urls: dict[str, str
 
     behind = migrate_command(env, "current")
     assert behind.returncode == 1
-    assert "users: unmigrated (the latest is users_0003)\n" in behind.stdout
+    assert "users: unmigrated (the latest is users_0004)\n" in behind.stdout
 
     every = migrate_command(env, "upgrade")
     assert every.returncode == 0, every.stderr

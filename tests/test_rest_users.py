@@ -10,6 +10,7 @@ from tests.conftest import Api
 from tests.rest_support import (
     BLANK,
     TAKEN,
+    TOKEN_MISSING,
     answer,
     errors,
     login,
@@ -332,16 +333,62 @@ def test_update_password_changes_what_login_accepts(api: Api) -> None:
     assert login(api, "hal@example.com", "a-new-password").status_code == 200
 
 
-def test_update_username_and_email_moves_the_profile_and_keeps_the_token(api: Api) -> None:
+def test_update_username_and_email_moves_the_profile_and_replaces_the_token(api: Api) -> None:
     api.register("hal")
+    earlier = api.tokens["hal"]
     status, body = update_raw(api, "hal", {"username": "hal2", "email": "Hal2@Example.com"})
     assert status == 200
     assert (body["user"]["username"], body["user"]["email"]) == ("hal2", "hal2@example.com")
     assert answer(api.http.get("/api/profiles/hal")) == not_found("profile")
     assert api.http.get("/api/profiles/hal2").json() == {"profile": profile("hal2")}
-    assert current(api, "hal")["username"] == "hal2"  # the same token still works
+    assert body["user"]["token"] != earlier
+    api.tokens["hal"] = body["user"]["token"]
+    assert current(api, "hal")["username"] == "hal2"
     assert login(api, "hal2@example.com", "password123").status_code == 200
     assert login(api, "hal@example.com", "password123").status_code == 401
+
+
+def test_a_token_ends_when_the_password_or_email_changes_and_not_otherwise(api: Api) -> None:
+    """Tokens issued before a change of password or email are refused everywhere: on the
+    current user, on writes, on reads that take a token. The answer to the change carries a
+    token that works; other settings leave every token as it was."""
+    api.register("ivy")
+    slug = api.publish("ivy", title="Before")
+    first = api.tokens["ivy"]
+    status, body = update_raw(api, "ivy", {"bio": "hello", "image": "https://x.test/i.png"})
+    assert (status, body["user"]["token"]) == (200, first)
+    second_login = login(api, "ivy@example.com", "password123").json()["user"]["token"]
+    status, body = update_raw(api, "ivy", {"password": "another-password"})
+    assert status == 200
+    after_password = body["user"]["token"]
+    for stale in (first, second_login):
+        headers = {"Authorization": f"Token {stale}"}
+        for method, path, payload in [
+            ("GET", "/api/user", None),
+            ("GET", "/api/articles", None),
+            ("GET", f"/api/articles/{slug}", None),
+            ("GET", "/api/articles/feed", None),
+            ("POST", f"/api/articles/{slug}/favorite", None),
+            ("POST", f"/api/articles/{slug}/comments", {"comment": {"body": "late"}}),
+            ("PUT", "/api/user", {"user": {"password": "taken-over!"}}),
+        ]:
+            response = api.http.request(method, path, json=payload, headers=headers)
+            assert answer(response) == (401, TOKEN_MISSING), (method, path)
+    article = api.http.get(f"/api/articles/{slug}").json()["article"]
+    assert (article["favoritesCount"], api.http.get(f"/api/articles/{slug}/comments").json()) == (
+        0,
+        {"comments": []},
+    )
+    assert login(api, "ivy@example.com", "another-password").status_code == 200
+    api.tokens["ivy"] = after_password
+    assert current(api, "ivy")["username"] == "ivy"
+    status, body = update_raw(api, "ivy", {"email": "ivy@example.com"})  # the same email
+    assert (status, body["user"]["token"]) == (200, after_password)
+    status, body = update_raw(api, "ivy", {"email": "ivy.new@example.com"})
+    assert status == 200
+    assert answer(api.http.get("/api/user", headers=api.auth("ivy"))) == (401, TOKEN_MISSING)
+    api.tokens["ivy"] = body["user"]["token"]
+    assert current(api, "ivy")["email"] == "ivy.new@example.com"
 
 
 def test_update_to_the_same_username_and_email_is_not_a_conflict(api: Api) -> None:

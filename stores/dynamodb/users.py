@@ -102,6 +102,8 @@ class DynamoUserStore(DynamoOutbox):
                 "updated_at": millis(clock.now()),
                 "version": current["version"] + 1,
             }
+            if row.new_credentials:
+                changed["credential_version"] = current.get("credential_version", 0) + 1
             # The outbox items have no condition to fail.
             guarded = self._replacement(current, changed) + [
                 (action, None) for action in record_actions(self._table, events)
@@ -303,6 +305,7 @@ def _new_user_item(user_id: int, values: dict[str, Any], now: int) -> dict[str, 
         "created_at": now,
         "updated_at": now,
         "version": 1,
+        "credential_version": 0,
     }
 
 
@@ -317,6 +320,7 @@ def _stored(user: User) -> dict[str, Any]:
         "image": user.image,
         "created_at": millis(user.created_at),
         "updated_at": millis(user.updated_at),
+        "credential_version": user.credential_version,
     }
 
 
@@ -330,6 +334,8 @@ def _user(item: dict[str, Any]) -> User:
         image=item.get("image"),
         created_at=from_millis(item["created_at"]),
         updated_at=from_millis(item["updated_at"]),
+        # Items written before credentials had versions hold none: version 0, as then.
+        credential_version=item.get("credential_version", 0),
     )
 
 

@@ -55,6 +55,7 @@ users = Table(
     Column("image", String(2048)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("credential_version", Integer, nullable=False, server_default="0"),
     sqlite_autoincrement=True,
 )
 follows = Table(

@@ -55,8 +55,10 @@ class SqlUserStore(SqlOutboxStore):
     async def update(
         self, user_id: int, row: UserRow, *, events: Sequence[DomainEvent] = ()
     ) -> User:
-        values = _values(row)
+        values: dict[str, Any] = _values(row)
         values["updated_at"] = clock.now()
+        if row.new_credentials:
+            values["credential_version"] = users.c.credential_version + 1
         try:
             async with self._begin() as conn:
                 result = await conn.execute(
@@ -206,6 +208,7 @@ def _columns(user: User) -> dict[str, Any]:
         "image": user.image,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
+        "credential_version": user.credential_version,
     }
 
 
@@ -233,4 +236,5 @@ def _user(m: Mapping[Any, Any]) -> User:
         image=m["image"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        credential_version=m["credential_version"],
     )

@@ -29,6 +29,7 @@ def user(ident: int, *followees: int) -> UserRecord:
             image=None if ident % 2 else f"https://example.com/{ident}.png",
             created_at=at(ident),
             updated_at=at(ident + 500),
+            credential_version=ident % 3,
         ),
         followees,
     )

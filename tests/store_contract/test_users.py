@@ -221,3 +221,23 @@ async def test_a_value_too_long_to_store_is_refused_as_invalid_or_kept_whole(
         assert await stores.users.by_username("long") is None
     else:
         assert created.email == email
+
+
+async def test_new_credentials_move_the_credential_version_on_and_nothing_else_does(
+    stores: Stores,
+) -> None:
+    created = await stores.users.create(row("alice"))
+    assert created.credential_version == 0
+    bio = await stores.users.update(created.id, UserRow(bio="Hi"))
+    assert bio.credential_version == 0
+    renamed = await stores.users.update(created.id, UserRow(username="alicia"))
+    assert renamed.credential_version == 0
+    rotated = await stores.users.update(
+        created.id, UserRow(password_hash="hash-2", new_credentials=True)
+    )
+    again = await stores.users.update(
+        created.id, UserRow(email="new@example.com", new_credentials=True)
+    )
+    assert (rotated.credential_version, again.credential_version) == (1, 2)
+    assert await stores.users.by_ids([created.id]) == [again]
+    assert await stores.users.by_username("alicia") == again
