@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -81,6 +82,31 @@ class UserRecord:
     followee_ids: tuple[int, ...]
 
 
+# Scripts a name may mix, as their languages write: Japanese (kanji with kana), Korean (hanja
+# with hangul). Any other mix, such as a Cyrillic "a" (U+0430) among Latin letters, is a
+# lookalike.
+_SCRIPTS_WRITTEN_TOGETHER = ({"CJK", "HIRAGANA", "KATAKANA"}, {"CJK", "HANGUL"})
+_OWN_SCRIPT = frozenset({"Lu", "Ll", "Lt", "Lo"})
+
+
+def username_key(username: str) -> str:
+    """What makes two usernames one account: equal after NFKC normalisation and case folding
+    (Unicode's NFKC_Casefold, as the identifier rules of UTS #39 do it), so that "Alice",
+    "alice" and "alice" in fullwidth letters (U+FF41...) are one name. The user's own spelling
+    is kept for display; uniqueness and every lookup by username go by this key."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
+
+
+def _mixes_scripts(name: str) -> bool:
+    """Whether the letters of `name` come from more than one script (by the first word of each
+    letter's Unicode name: LATIN, CYRILLIC, GREEK, CJK, ...), beyond the mixes a language
+    writes. Modifier letters (Lm, such as the kana "ー") belong to no one script."""
+    scripts = {
+        unicodedata.name(c, "?").split()[0] for c in name if unicodedata.category(c) in _OWN_SCRIPT
+    }
+    return len(scripts) > 1 and not any(scripts <= mix for mix in _SCRIPTS_WRITTEN_TOGETHER)
+
+
 def is_plausible_username(username: str) -> bool:
     """A cheap check before any lookup, so junk from a URL never reaches a store."""
     return len(username) <= MAX_USERNAME and bool(USERNAME_PATTERN.match(username))
@@ -134,9 +160,18 @@ def validate_changes(
 
 
 def _username(errors: FieldErrors, value: object) -> str | None:
+    """The name as the user spelled it, checked as sent and as its key (which NFKC can
+    lengthen: "ﷺ" is 18 letters)."""
     name = errors.text("username", value, max_length=MAX_USERNAME)
-    if name is not None and "username" not in errors.messages and not is_plausible_username(name):
+    if name is None or "username" in errors.messages:
+        return name
+    key = username_key(name)
+    if not is_plausible_username(name) or not USERNAME_PATTERN.match(key):
         errors.add("username", "can only contain letters, digits, '.', '_' and '-'")
+    elif len(key) > MAX_USERNAME:
+        errors.add("username", f"is too long (maximum is {MAX_USERNAME} characters)")
+    elif _mixes_scripts(key):
+        errors.add("username", "mixes letters of different scripts")
     return name
 
 

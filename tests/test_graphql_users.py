@@ -375,3 +375,16 @@ def test_follow_shows_on_authors_of_articles(api: Api) -> None:
     assert seen_by_alice["article"]["author"] == {"username": "bob", "following": True}
     seen_by_anyone = data(api.graphql(query, {"slug": slug}))
     assert seen_by_anyone["article"]["author"] == {"username": "bob", "following": False}
+
+
+def test_usernames_are_one_name_whatever_their_case_or_width(api: Api) -> None:
+    api.register("Alice")
+    for lookalike in ("alice", "\uff41\uff4c\uff49\uff43\uff45"):
+        taken = register(api, lookalike, "other@example.com", "password123")
+        assert_error(taken, "CONFLICT", {"username": [TAKEN]})
+    mixed = register(api, "\u0430lice", "other@example.com", "password123")
+    assert_error(mixed, "BAD_USER_INPUT", {"username": ["mixes letters of different scripts"]})
+    assert _profile(api, "ALICE")["username"] == "Alice"
+    reader = api.register("reader")
+    followed = data(api.graphql(FOLLOW, {"username": "aLiCe"}, as_user=reader))["follow"]
+    assert (followed["username"], followed["following"]) == ("Alice", True)

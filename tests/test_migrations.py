@@ -332,9 +332,13 @@ def test_ids_of_deleted_rows_never_come_back_after_the_migrations(
     for domain, (before, _, _) in ID_TABLES.items():
         downgrade({domain: empty_urls[domain]}, before)
 
-    async def insert(backend: SqlBackend, domain: str, n: int) -> None:
+    async def insert(backend: SqlBackend, domain: str, n: int, *, upgraded: bool) -> None:
         _, table, row = ID_TABLES[domain]
-        unique = {c: f"{row[c]}{n}" for c in ("username", "email", "slug") if c in row}
+        unique: dict[str, str] = {
+            c: f"{row[c]}{n}" for c in ("username", "email", "slug") if c in row
+        }
+        if upgraded and "username" in unique:  # users_0005 on: the name's key is what is unique
+            unique["username_key"] = unique["username"]
         async with backend.engine(domain).begin() as conn:
             await conn.execute(table.insert().values({**row, **unique}))
 
@@ -348,7 +352,7 @@ def test_ids_of_deleted_rows_never_come_back_after_the_migrations(
     async def fill(backend: SqlBackend) -> dict[str, list[int]]:
         for domain in ID_TABLES:
             for n in range(3):
-                await insert(backend, domain, n)
+                await insert(backend, domain, n, upgraded=False)
         return await ids(backend)
 
     async def delete_newest_and_add(backend: SqlBackend) -> dict[str, list[int]]:
@@ -356,7 +360,7 @@ def test_ids_of_deleted_rows_never_come_back_after_the_migrations(
             newest = select(func.max(table.c.id)).scalar_subquery()
             async with backend.engine(domain).begin() as conn:
                 await conn.execute(table.delete().where(table.c.id == newest))
-            await insert(backend, domain, 3)
+            await insert(backend, domain, 3, upgraded=True)
         return await ids(backend)
 
     written = _run(empty_urls, fill)
@@ -393,7 +397,7 @@ def test_production_refuses_to_start_on_unmigrated_databases(empty_urls: dict[st
     ):
         pass
     message = str(refused.value)
-    assert "the users database is unmigrated (the latest is users_0004)" in message
+    assert "the users database is unmigrated (the latest is users_0005)" in message
     assert "`python -m stores.sql.migrate upgrade`" in message
     assert tables(empty_urls) == set()  # it checked, and changed nothing
 
@@ -439,9 +443,62 @@ def test_the_migrate_command_applies_one_domain_or_all(empty_urls: dict[str, str
 
     behind = migrate_command(env, "current")
     assert behind.returncode == 1
-    assert "users: unmigrated (the latest is users_0004)\n" in behind.stdout
+    assert "users: unmigrated (the latest is users_0005)\n" in behind.stdout
 
     every = migrate_command(env, "upgrade")
     assert every.returncode == 0, every.stderr
     assert every.stdout.count("(the latest)") == len(DOMAINS)
     assert differences(empty_urls) == {}
+
+
+def test_usernames_that_share_a_key_stop_the_upgrade_and_are_named(
+    empty_urls: dict[str, str],
+) -> None:
+    """users_0005 makes usernames unique by their keys: names already stored that share one
+    are reported, every one of them, and nothing is changed until they are renamed."""
+    users = {"users": empty_urls["users"]}
+    upgrade(users, "users_0004")
+    names = ["Alice", "bob", "alice", "\uff41\uff4c\uff49\uff43\uff45", "Bob", "carol"]
+    now = datetime(2026, 1, 1)  # as the column keeps it: UTC, without a zone
+
+    async def insert(backend: SqlBackend) -> None:
+        rows = [
+            {"username": n, "email": f"{i}@x.test", "password_hash": "h", "created_at": now}
+            for i, n in enumerate(names)
+        ]
+        async with backend.engine("users").begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO users (username, email, password_hash, created_at, updated_at)"
+                    " VALUES (:username, :email, :password_hash, :created_at, :created_at)"
+                ),
+                rows,
+            )
+
+    _run(users, insert)
+    with pytest.raises(Exception, match="users_0005: 2 group") as refused:
+        upgrade(users)
+    message = str(refused.value)
+    assert "'Alice' (id 1), 'alice' (id 3), '\uff41\uff4c\uff49\uff43\uff45' (id 4)" in message
+    assert "'bob' (id 2), 'Bob' (id 5)" in message
+    assert "carol" not in message
+    assert where(empty_urls)["users"].found == ("users_0004",)
+
+    async def rename(backend: SqlBackend) -> None:
+        async with backend.engine("users").begin() as conn:
+            for user_id in (3, 4, 5):
+                await conn.execute(
+                    text("UPDATE users SET username = :name WHERE id = :id"),
+                    {"name": f"renamed{user_id}", "id": user_id},
+                )
+
+    _run(users, rename)
+    upgrade(users)
+    assert where(empty_urls)["users"].at_head
+
+    async def keys(backend: SqlBackend) -> list[tuple[str, str]]:
+        async with backend.engine("users").connect() as conn:
+            found = await conn.execute(text("SELECT username, username_key FROM users ORDER BY id"))
+            return [(name, key) for name, key in found]
+
+    assert _run(users, keys)[:2] == [("Alice", "alice"), ("bob", "bob")]

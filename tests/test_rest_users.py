@@ -134,6 +134,34 @@ def test_register_rejects_a_username_that_cannot_be_a_url_segment(api: Api, user
     assert list(body["errors"]) == ["username"]
 
 
+def test_usernames_differ_by_more_than_case_and_width_and_keep_their_spelling(api: Api) -> None:
+    """ "Alice" is taken by "alice" and a fullwidth "alice" too; a name mixing Cyrillic and
+    Latin letters is refused; profiles, follows and the author and favorited filters find
+    the user whatever the case, and show the name as its user spelled it."""
+    api.register("Alice")
+    slug = api.publish("Alice", title="By Alice")
+    api.register("reader")
+    for lookalike in ("alice", "ALICE", "\uff41\uff4c\uff49\uff43\uff45"):
+        user = {"username": lookalike, "email": "other@example.com", "password": "secret123"}
+        assert register_raw(api, user) == errors(409, "username", TAKEN), lookalike
+    mixed = {"username": "\u0430lice", "email": "other@example.com", "password": "secret123"}
+    assert register_raw(api, mixed) == errors(422, "username", "mixes letters of different scripts")
+    assert update_raw(api, "reader", {"username": "aLiCe"}) == errors(409, "username", TAKEN)
+    assert api.http.get("/api/profiles/ALICE").json()["profile"]["username"] == "Alice"
+    followed = api.http.post("/api/profiles/alice/follow", headers=api.auth("reader"))
+    assert followed.json()["profile"] == {**profile("Alice"), "following": True}
+    liked = api.http.post(f"/api/articles/{slug}/favorite", headers=api.auth("reader"))
+    assert liked.status_code == 200
+    by_author = api.http.get("/api/articles?author=aLICE").json()
+    assert [a["slug"] for a in by_author["articles"]] == [slug]
+    assert by_author["articles"][0]["author"]["username"] == "Alice"
+    favorited = api.http.get("/api/articles?favorited=READER").json()
+    assert [a["slug"] for a in favorited["articles"]] == [slug]
+    status, body = update_raw(api, "Alice", {"username": "ALICE"})  # her own name, respelled
+    assert (status, body["user"]["username"]) == (200, "ALICE")
+    assert api.http.get("/api/profiles/alice").json()["profile"]["username"] == "ALICE"
+
+
 def test_register_with_a_taken_username_is_409(api: Api) -> None:
     api.register("carol")
     user = {"username": "carol", "email": "other@example.com", "password": "secret123"}

@@ -12,7 +12,8 @@ every table
 
 users
   USER#<id>             / USER                the user
-  USERNAME#<username>   / USERNAME            uniqueness claim, holds the user's id
+  USERNAME#<key>        / USERNAME            uniqueness claim of a username by its key
+                                              (models.users.username_key), holds the id
   EMAIL#<email>         / EMAIL               uniqueness claim, holds the user's id
   USER#<follower>       / FOLLOWS#<followee>  a follow;
                                               gsi1 = USER#<followee> / FOLLOWER#<follower>

@@ -15,7 +15,7 @@ from typing import Any
 from events import DomainEvent
 from models import clock
 from models.errors import Conflict, NotFound
-from models.users import Follow, User, UserRecord, UserRow
+from models.users import Follow, User, UserRecord, UserRow, username_key
 from models.validation import MISSING
 from stores.dynamodb._common import (
     CONDITION_FAILED,
@@ -38,6 +38,9 @@ from stores.dynamodb.tables import TABLES
 from stores.errors import StoreUnavailable
 
 UNIQUE_FIELDS = ("username", "email")
+# The item attribute whose value each unique field claims: a username is claimed by its key
+# (models.users.username_key), and kept as spelled in `username`.
+_CLAIMED = {"username": "username_key", "email": "email"}
 _EDITABLE = ("username", "email", "password_hash", "bio", "image")
 # A user's item and its two claims: TransactWriteItems takes 100 actions.
 USERS_PER_TRANSACTION = 33
@@ -125,7 +128,7 @@ class DynamoUserStore(DynamoOutbox):
         return [found[i] for i in wanted if i in found]
 
     async def by_username(self, username: str) -> User | None:
-        return await self._by_claim("username", username)
+        return await self._by_claim("username", username_key(username))
 
     async def by_email(self, email: str) -> User | None:
         return await self._by_claim("email", email)
@@ -233,17 +236,17 @@ class DynamoUserStore(DynamoOutbox):
         guarded: list[Guarded] = [(user, None)]
         mine = {":id": changed["id"]}
         for name in UNIQUE_FIELDS:
-            if current is not None and current[name] == changed[name]:
+            if current is not None and _claimed(current, name) == _claimed(changed, name):
                 continue
             if current is not None:
-                old = _claim_key(name, current[name])
+                old = _claim_key(name, _claimed(current, name))
                 guarded.append((delete_action(self._table, old, _ABSENT_OR_MINE, mine), None))
             claim = put_action(self._table, _claim(name, changed), _ABSENT_OR_MINE, mine)
             guarded.append((claim, name))
         return guarded
 
     async def _refuse_taken_names(self, items: Sequence[dict[str, Any]]) -> None:
-        keys = [_claim_key(name, item[name]) for item in items for name in UNIQUE_FIELDS]
+        keys = [_claim_key(name, _claimed(item, name)) for item in items for name in UNIQUE_FIELDS]
         taken = {claim["pk"].partition("#")[0] for claim in await self._table.get_many(keys)}
         fields = [name for name in UNIQUE_FIELDS if name.upper() in taken]
         if fields:
@@ -255,7 +258,7 @@ class DynamoUserStore(DynamoOutbox):
             return None
         item = await get_one(self._table, _user_key(claim["user_id"]))
         # The user may have let the name go between the two reads.
-        return _user(item) if item is not None and item[name] == value else None
+        return _user(item) if item is not None and _claimed(item, name) == value else None
 
 
 def _failed_fields(reasons: Sequence[str], guarded: Sequence[Guarded]) -> list[str | None]:
@@ -278,13 +281,25 @@ def _taken(fields: Sequence[str | None]) -> Conflict:
 def _refuse_repeated_names(items: Sequence[dict[str, Any]]) -> None:
     """One transaction cannot claim a name twice (DynamoDB rejects the request), so a batch
     naming one twice conflicts with itself before anything is sent."""
-    repeated = [name for name in UNIQUE_FIELDS if len({i[name] for i in items}) < len(items)]
+    repeated = [
+        name for name in UNIQUE_FIELDS if len({_claimed(i, name) for i in items}) < len(items)
+    ]
     if repeated:
         raise Conflict.taken(*repeated)
 
 
 def _values(row: UserRow) -> dict[str, Any]:
-    return {name: value for name in _EDITABLE if (value := getattr(row, name)) is not MISSING}
+    values = {name: value for name in _EDITABLE if (value := getattr(row, name)) is not MISSING}
+    if "username" in values:
+        values["username_key"] = username_key(values["username"])
+    return values
+
+
+def _claimed(item: dict[str, Any], name: str) -> str:
+    """The value `item` claims for the unique field `name`. Items written before usernames
+    had keys claim the name as spelled."""
+    claimed: str = item.get(_CLAIMED[name], item[name])
+    return claimed
 
 
 def _new_user_values(row: UserRow) -> dict[str, Any]:
@@ -314,6 +329,7 @@ def _stored(user: User) -> dict[str, Any]:
         **_user_key(user.id),
         "id": user.id,
         "username": user.username,
+        "username_key": username_key(user.username),
         "email": user.email,
         "password_hash": user.password_hash,
         "bio": user.bio,
@@ -349,7 +365,7 @@ def _claim_key(name: str, value: str) -> dict[str, str]:
 
 
 def _claim(name: str, user: dict[str, Any]) -> dict[str, Any]:
-    return {**_claim_key(name, user[name]), "user_id": user["id"]}
+    return {**_claim_key(name, _claimed(user, name)), "user_id": user["id"]}
 
 
 def _follow_key(follow: Follow) -> dict[str, str]:

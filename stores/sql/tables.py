@@ -48,7 +48,9 @@ users = Table(
     "users",
     users_metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("username", String(40), nullable=False, unique=True),
+    # As the user spelled it; `username_key` (models.users.username_key) is what is unique.
+    Column("username", String(40), nullable=False),
+    Column("username_key", String(160), nullable=False, unique=True),
     Column("email", String(254), nullable=False, unique=True),
     Column("password_hash", String(255), nullable=False),
     Column("bio", Text),

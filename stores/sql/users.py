@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from events import DomainEvent
 from models import clock
 from models.errors import Conflict, NotFound
-from models.users import Follow, User, UserRecord, UserRow
+from models.users import Follow, User, UserRecord, UserRow, username_key
 from models.validation import MISSING
 from stores.sql.engine import insert_ignoring_duplicates
 from stores.sql.outbox import SqlOutboxStore, record
@@ -79,7 +79,7 @@ class SqlUserStore(SqlOutboxStore):
             return [_user(m) for m in await _BY_IDS.fetch(conn, None, {"ids": list(ids)})]
 
     async def by_username(self, username: str) -> User | None:
-        found = await self._select(users.c.username == username)
+        found = await self._select(users.c.username_key == username_key(username))
         return found[0] if found else None
 
     async def by_email(self, email: str) -> User | None:
@@ -166,24 +166,33 @@ class SqlUserStore(SqlOutboxStore):
         """Which unique fields the failed write collided on, read after the fact so that the
         answer is right on every dialect and under races. (Rows of one batch that collide
         only with each other name the username.)"""
+        values = [_values(r) for r in rows]
         wanted = {
-            name: {v for r in rows if (v := getattr(r, name)) is not MISSING}
-            for name in ("username", "email")
+            name: {v[column] for v in values if column in v}
+            for name, column in (("username", "username_key"), ("email", "email"))
         }
-        stmt = select(users.c.username, users.c.email).where(
-            or_(*(users.c[name].in_(values) for name, values in wanted.items() if values))
+        columns = {"username": users.c.username_key, "email": users.c.email}
+        stmt = select(*columns.values()).where(
+            or_(*(columns[name].in_(taken) for name, taken in wanted.items() if taken))
         )
         if exclude_ids:
             stmt = stmt.where(users.c.id.not_in(exclude_ids))
         async with self._connect() as conn:
             holders = (await conn.execute(stmt)).mappings().all()
-        taken = [n for n, values in wanted.items() if any(h[n] in values for h in holders)]
+        taken = [
+            name
+            for name, held in wanted.items()
+            if any(h[columns[name].name] in held for h in holders)
+        ]
         return Conflict.taken(*(taken or ["username"]))
 
 
 def _values(row: UserRow) -> dict[str, Any]:
     names = ("username", "email", "password_hash", "bio", "image")
-    return {n: v for n in names if (v := getattr(row, n)) is not MISSING}
+    values = {n: v for n in names if (v := getattr(row, n)) is not MISSING}
+    if "username" in values:
+        values["username_key"] = username_key(values["username"])
+    return values
 
 
 async def _followees_of(conn: AsyncConnection, follower_ids: Sequence[int]) -> dict[int, list[int]]:
@@ -202,6 +211,7 @@ def _columns(user: User) -> dict[str, Any]:
     return {
         "id": user.id,
         "username": user.username,
+        "username_key": username_key(user.username),
         "email": user.email,
         "password_hash": user.password_hash,
         "bio": user.bio,

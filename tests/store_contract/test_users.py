@@ -241,3 +241,24 @@ async def test_new_credentials_move_the_credential_version_on_and_nothing_else_d
     assert (rotated.credential_version, again.credential_version) == (1, 2)
     assert await stores.users.by_ids([created.id]) == [again]
     assert await stores.users.by_username("alicia") == again
+
+
+async def test_usernames_are_one_name_by_their_key_and_kept_as_spelled(stores: Stores) -> None:
+    """Case and Unicode width do not make another name (models.users.username_key); lookups
+    go by the key, and the name comes back as its user spelled it."""
+    alice = await stores.users.create(row("Alice"))
+    for lookalike in ("alice", "ALICE", "\uff41\uff4c\uff49\uff43\uff45"):
+        with pytest.raises(Conflict) as taken:
+            await stores.users.create(row(lookalike, email=f"{len(lookalike)}@x.test"))
+        assert taken.value.fields == {"username": TAKEN}
+        assert await stores.users.by_username(lookalike) == alice
+    bob = await stores.users.create(row("bob"))
+    with pytest.raises(Conflict):
+        await stores.users.update(bob.id, UserRow(username="ALICE"))
+    respelled = await stores.users.update(alice.id, UserRow(username="ALICE"))
+    assert respelled.username == "ALICE"
+    assert await stores.users.by_username("alice") == respelled
+    moved = await stores.users.update(alice.id, UserRow(username="Alicia"))
+    assert await stores.users.by_username("alice") is None
+    assert await stores.users.by_username("ALICIA") == moved
+    assert (await stores.users.create(row("alice", email="new@x.test"))).username == "alice"
