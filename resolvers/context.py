@@ -9,6 +9,7 @@ from auth.tokens import Bearer, InvalidToken, TokenService, token_from_header
 from events.relay import Relay
 from loaders import Loaders
 from models.errors import Unauthenticated
+from models.users import User
 from ratelimits.limiter import Limiter
 from stores.errors import StoreUnavailable
 from stores.protocols import Stores
@@ -26,6 +27,7 @@ class Context:
     token: str | None = None
     _bearer: Bearer | None = field(default=None, init=False)
     _viewer_id: int | None = field(default=None, init=False)
+    _viewer: User | None = field(default=None, init=False)
     # Raised wherever the viewer is asked for: the token was sent but is not valid, or whether
     # it is could not be read.
     _viewer_error: Exception | None = field(default=None, init=False)
@@ -42,19 +44,23 @@ class Context:
 
     async def check_viewer(self) -> None:
         """A validly signed token is still refused when its user is gone or has changed their
-        password or email since it was issued. One read of the user, kept in the request's
-        loader: a request that reads the viewer anyway (the current user) reads them once."""
+        password or email since it was issued. One read of the user, kept for the request: a
+        request that needs the viewer anyway (`signed_in_user`) reads them once. (Not through
+        the loader: a viewer already loaded would answer before the rest of a list's users,
+        and split the batches that follow them.)"""
         if self._bearer is None:
             return
         try:
-            user = await self.loaders.user_by_id.load(self._bearer.user_id)
+            found = await self.stores.users.by_ids([self._bearer.user_id])
         except StoreUnavailable as error:
             self._viewer_error = error
             return
-        if user is None or user.credential_version != self._bearer.credential_version:
+        if not found or found[0].credential_version != self._bearer.credential_version:
             self._viewer_id = None
             self._viewer_error = Unauthenticated.invalid_token()
             self.loaders = Loaders(self.stores, None)
+            return
+        self._viewer = found[0]
 
     @classmethod
     async def for_request(
@@ -99,3 +105,10 @@ class Context:
         if viewer_id is None:
             raise Unauthenticated.missing_token()
         return viewer_id
+
+    def signed_in_user(self) -> User:
+        """The user the request's token names, as read when it was checked; Unauthenticated
+        (or StoreUnavailable) as `viewer_id`."""
+        self.require_viewer_id()
+        assert self._viewer is not None  # a checked token names a user that was found
+        return self._viewer

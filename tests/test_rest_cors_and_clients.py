@@ -113,18 +113,22 @@ def test_angular_settings_form_sends_every_field_with_an_empty_image(api: Api) -
         },
         headers=api.auth(ann),
     )
+    # A new password ends the earlier token: the client keeps the one in the answer.
+    token = response.json()["user"]["token"]
+    assert token != api.tokens["ann"]
     assert answer(response) == (
         200,
         {
             "user": {
                 "email": "ann@example.com",
-                "token": api.tokens["ann"],
+                "token": token,
                 "username": "ann",
                 "bio": "Hello there",
                 "image": None,
             }
         },
     )
+    assert api.http.get("/api/user", headers={"Authorization": f"Token {token}"}).is_success
     assert login(api, "ann@example.com", "a-new-password").status_code == 200
 
 
