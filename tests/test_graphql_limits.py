@@ -259,7 +259,7 @@ def test_only_valid_documents_are_kept_parsed(api: Api, parses: list[str]) -> No
         fragment_bomb(19, "articles(first: 1) { nodes { slug } }"),  # nodes
         fragment_bomb(19, "t: tags"),  # aliases
         "query Deep { a { b { c { d { e { f { g { h { i { j { k { l } } } } } } } } } } } }",
-        # Sized by a variable, and over the limit whatever its value.
+        # 31 aliases: refused whatever the variable sizing one of its pages.
         "query($n: Int) { a: articles(first: $n) { totalCount } " + AMPLIFICATION[1:],
     ],
 )
