@@ -132,7 +132,7 @@ def create_app(settings: Settings) -> Starlette:
             Mount(
                 "/api",
                 app=Deadline(
-                    Router(routes=rest_routes(context_for), default=rest_not_found),
+                    Router(routes=rest_routes(context_for), default=rest_not_found(context_for)),
                     seconds,
                     lambda: rest_http.timed_out(seconds),
                 ),

@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from enum import Enum
 
 from limits import RateLimitItemPerSecond
-from limits.aio.strategies import FixedWindowRateLimiter
 from limits.errors import StorageError
 
 from config import RateLimit, RateLimits
 from ratelimits.counters import CounterStore, open_counter_store
 
 logger = logging.getLogger("conduit.ratelimits")
+# The window of a count given back after its own window ended: the negative count it leaves
+# (one point of the next window's budget, at most) is gone within a second.
+_GIVEN_BACK_SECONDS = 1
 
 
 class Rule(Enum):
@@ -31,7 +33,7 @@ class Rule(Enum):
 
 @dataclass(frozen=True)
 class Budget:
-    """A key's budget under one rule, as it stands after a spend (or a look)."""
+    """A key's budget under one rule, as it stands after a spend."""
 
     limit: int
     remaining: int
@@ -55,7 +57,6 @@ class Limiter:
             for rule in Rule
             if (limit := getattr(settings, rule.value)) is not None
         }
-        self._strategy = FixedWindowRateLimiter(self._store.storage)
 
     async def prepare(self, *, create: bool) -> None:
         await self._store.prepare(create=create)
@@ -82,18 +83,16 @@ class Limiter:
         remaining = max(0, window.amount - spent)
         return Budget(window.amount, remaining, reset_at, exceeded=spent > window.amount)
 
-    async def look(self, rule: Rule, key: str) -> Budget | None:
-        """`key`'s budget under `rule` without spending any of it; `exceeded` when nothing
-        is left."""
+    async def give_back(self, rule: Rule, key: str, points: int = 1) -> None:
+        """Undo a spend of `points` that turned out not to count, in the same atomic way."""
         window = self._windows.get(rule)
         if window is None:
-            return None
+            return
+        counter = window.key_for(rule.value, key)
         try:
-            stats = await self._strategy.get_window_stats(window, rule.value, key)
+            await self._store.storage.incr(counter, _GIVEN_BACK_SECONDS, amount=-points)
         except StorageError as error:
             _warn_uncounted(rule, error)
-            return None
-        return Budget(window.amount, stats.remaining, stats.reset_time, stats.remaining <= 0)
 
 
 def _window(limit: RateLimit, key_prefix: str) -> RateLimitItemPerSecond:

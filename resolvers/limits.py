@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from models.errors import RateLimited
+from models.errors import RateLimited, Unauthenticated
 from ratelimits.limiter import Budget, Rule
 from resolvers.context import Context
 
@@ -33,25 +35,41 @@ async def charge_sign_up(ctx: Context) -> None:
     await spend(ctx, Rule.SIGN_UPS_PER_ADDRESS, ctx.client_address, "sign-ups")
 
 
-async def refuse_spent_logins(ctx: Context, email: str) -> None:
-    """RateLimited when the account or the client address has no failed login left: checked
-    before the password is, so that a refused attempt costs no password hashing."""
-    account, address = await asyncio.gather(
-        ctx.limiter.look(Rule.FAILED_LOGINS_PER_ACCOUNT, _account_key(email)),
-        ctx.limiter.look(Rule.FAILED_LOGINS_PER_ADDRESS, ctx.client_address),
-    )
-    spent = [b for b in (account, address) if b is not None and b.exceeded]
+@asynccontextmanager
+async def login_attempt(ctx: Context, email: str) -> AsyncIterator[None]:
+    """One login of `email`, counted as failed before its password is checked: each count is
+    one atomic increment on every counter store, so concurrent attempts cannot all pass a
+    check before any of them counts. RateLimited, before any password hashing, once the
+    account or the client address has no failed login left. Only failures count: an attempt
+    that ends otherwise than Unauthenticated (the right password, an unreachable store) gives
+    its points back, so the owner who types the right password spends nothing."""
+    spends = [
+        (Rule.FAILED_LOGINS_PER_ACCOUNT, _account_key(email)),
+        (Rule.FAILED_LOGINS_PER_ADDRESS, ctx.client_address),
+    ]
+    budgets = await asyncio.gather(*(ctx.limiter.spend(rule, key) for rule, key in spends))
+    counted = [
+        spend
+        for spend, budget in zip(spends, budgets, strict=True)
+        if budget is not None and not budget.exceeded
+    ]
+    spent = [b for b in budgets if b is not None and b.exceeded]
     if spent:
+        await _give_back(ctx, counted)  # a refused attempt costs the other budget nothing
         longest = max(spent, key=lambda b: b.reset_at)
         raise RateLimited("failed logins", longest.limit, longest.seconds_to_reset())
+    try:
+        yield
+    except Unauthenticated:
+        raise  # a failed login: it stays counted
+    except Exception:
+        await _give_back(ctx, counted)
+        raise
+    await _give_back(ctx, counted)
 
 
-async def count_failed_login(ctx: Context, email: str) -> None:
-    """Only failures count: the owner who types the right password spends nothing."""
-    await asyncio.gather(
-        ctx.limiter.spend(Rule.FAILED_LOGINS_PER_ACCOUNT, _account_key(email)),
-        ctx.limiter.spend(Rule.FAILED_LOGINS_PER_ADDRESS, ctx.client_address),
-    )
+async def _give_back(ctx: Context, spends: list[tuple[Rule, str]]) -> None:
+    await asyncio.gather(*(ctx.limiter.give_back(rule, key) for rule, key in spends))
 
 
 def _account_key(email: str) -> str:

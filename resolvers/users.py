@@ -41,16 +41,15 @@ async def login(ctx: Context, email: object, password: object) -> SignedIn:
     assert mail is not None
     assert isinstance(password, str)
     account = rules.normalize_email(mail)
-    await limits.refuse_spent_logins(ctx, account)
-    user = await ctx.stores.users.by_email(account)
-    # Text that no password can hold (a lone surrogate cannot even be hashed) never matches.
-    if (
-        not is_clean_text(password)
-        or not await verify_password(user.password_hash if user else None, password)
-        or user is None
-    ):
-        await limits.count_failed_login(ctx, account)
-        raise Unauthenticated.bad_credentials()
+    async with limits.login_attempt(ctx, account):
+        user = await ctx.stores.users.by_email(account)
+        # Text that no password can hold (a lone surrogate cannot even be hashed) never matches.
+        if (
+            not is_clean_text(password)
+            or not await verify_password(user.password_hash if user else None, password)
+            or user is None
+        ):
+            raise Unauthenticated.bad_credentials()
     return SignedIn(user, _token_for(ctx, user))
 
 

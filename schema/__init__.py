@@ -12,7 +12,7 @@ from strawberry.types import ExecutionContext
 
 from schema.documents import DocumentCache, ValidDocuments
 from schema.errors import ErrorCodes
-from schema.limits import QueryCost, QueryLimits
+from schema.limits import REFUSED_DOCUMENTS, QueryCost, QueryLimits, RefusedDocuments
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import DATETIME
@@ -36,14 +36,16 @@ def build_schema(*, production: bool, limits: QueryLimits | None = None) -> stra
     fail with a KeyError on a spread of an unknown fragment."""
     limits = limits or QueryLimits()
     documents = ValidDocuments(CACHE_SIZE)
+    refused = RefusedDocuments(REFUSED_DOCUMENTS)
     return ConduitSchema(
         query=Query,
         mutation=Mutation,
         extensions=[
             # Factories: a fresh extension per request (the cache lives with the schema).
             ErrorCodes,
-            # Before the cache: every operation is costed, and one refused is not validated.
-            lambda: QueryCost(limits),
+            # Before the cache: every operation is costed, and one refused is not validated
+            # (nor, sent again, parsed).
+            lambda: QueryCost(limits, refused),
             lambda: DocumentCache(documents),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ],

@@ -4,35 +4,44 @@ Only documents that parsed and passed validation are kept. Strawberry's ParserCa
 ValidationCache keep every document they see: a client sending ever new documents (each
 refused) churned them, and the ASTs they held (thousands of objects each, tokens included) made
 the garbage collector's full collections take a hundred milliseconds and more, while every
-other request waited."""
+other request waited. (What is refused for its cost alone is remembered too, without its AST:
+see schema.limits.RefusedDocuments.)"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
+from typing import Generic, TypeAlias, TypeVar
 
 from graphql import DocumentNode
 from strawberry.extensions import SchemaExtension
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
-class ValidDocuments:
-    """The most recently used `size` valid documents, by their text."""
+
+class Recent(Generic[K, V]):
+    """The most recently used `size` values, by their keys."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
+        self._values: OrderedDict[K, V] = OrderedDict()
 
-    def get(self, text: str) -> DocumentNode | None:
-        document = self._documents.get(text)
-        if document is not None:
-            self._documents.move_to_end(text)
-        return document
+    def get(self, key: K) -> V | None:
+        value = self._values.get(key)
+        if value is not None:
+            self._values.move_to_end(key)
+        return value
 
-    def keep(self, text: str, document: DocumentNode) -> None:
-        self._documents[text] = document
-        self._documents.move_to_end(text)
-        if len(self._documents) > self._size:
-            self._documents.popitem(last=False)
+    def keep(self, key: K, value: V) -> None:
+        self._values[key] = value
+        self._values.move_to_end(key)
+        if len(self._values) > self._size:
+            self._values.popitem(last=False)
+
+
+# Valid documents, by their text.
+ValidDocuments: TypeAlias = Recent[str, DocumentNode]
 
 
 class DocumentCache(SchemaExtension):

@@ -8,10 +8,16 @@ its length, not 2^n. It runs before graphql-core's validation, which costs tens 
 milliseconds for such a document: what is refused here is never validated. So it takes any
 parsed document (the parser allows at most 200 levels of nesting): an unknown fragment, a
 fragment that spreads itself, or a field its type lacks count for no nodes, and validation
-reports them afterwards."""
+reports them afterwards.
+
+An operation refused for its document alone (its depth or aliases, or nodes that no variable
+sizes) is remembered by the digest of its text and operation name, with its figures and where
+the error points, but not its AST: the same text sent again is refused as it was the first
+time, before it is parsed."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextvars import ContextVar
@@ -32,8 +38,11 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    NameNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
+    Source,
     VariableNode,
     get_named_type,
 )
@@ -49,6 +58,7 @@ from models.errors import RateLimited
 from models.pages import MAX_PAGE_SIZE
 from ratelimits.limiter import Budget
 from resolvers import limits as rate_limits
+from schema.documents import Recent
 from schema.errors import VALIDATION_FAILED
 
 MAX_NODES_EXCEEDED = "MAX_NODE_LIMIT_EXCEEDED"
@@ -56,6 +66,8 @@ MAX_NODES_EXCEEDED = "MAX_NODE_LIMIT_EXCEEDED"
 _PAGE_SIZE_ARGUMENT = "first"
 # GitHub's points: one per hundred connection pages to read, and never less than one.
 _REQUESTS_PER_POINT = 100
+# Refused documents remembered (a few hundred bytes each, no AST).
+REFUSED_DOCUMENTS = 1024
 
 
 @dataclass(frozen=True)
@@ -110,13 +122,29 @@ class RequestSpend:
 request_spend: ContextVar[RequestSpend | None] = ContextVar("request_spend", default=None)
 
 
-def analyse(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation: OperationDefinitionNode,
-    variables: Mapping[str, Any] | None,
-) -> Figures:
-    return _Analysis(schema, document, variables or {}).of_operation(operation)
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """An operation refused for its document alone, as remembered: what it takes to refuse the
+    same text again, exactly as the first time, without parsing it."""
+
+    operation: OperationType
+    name: str  # as the error message names it
+    position: int | None  # where the operation starts in the text (the error's location)
+    figures: Figures
+
+    def stand_in(self, operation_name: str | None) -> DocumentNode:
+        """A document for Strawberry to take the operation's type from (under the name the
+        request asks for), in place of the one not parsed."""
+        name = None if operation_name is None else NameNode(value=operation_name)
+        selections = SelectionSetNode(selections=())
+        definition = OperationDefinitionNode(
+            operation=self.operation, name=name, selection_set=selections
+        )
+        return DocumentNode(definitions=(definition,))
+
+
+# By the digest of a document's text and the operation name the request gives.
+RefusedDocuments = Recent[tuple[bytes, str | None], Refused]
 
 
 @dataclass
@@ -124,6 +152,8 @@ class _Analysis:
     schema: GraphQLSchema
     document: DocumentNode
     variables: Mapping[str, Any]
+    # Whether any page size came from a variable: then the figures hold for these values only.
+    read_variables: bool = field(init=False, default=False)
     _fragments: dict[str, FragmentDefinitionNode] = field(init=False)
     _analysed: dict[str, Figures] = field(init=False, default_factory=dict)
     _defaults: dict[str, int] = field(init=False, default_factory=dict)
@@ -202,6 +232,7 @@ class _Analysis:
         if isinstance(given, IntValueNode):
             value = int(given.value)
         elif isinstance(given, VariableNode):
+            self.read_variables = True
             variable = given.name.value
             value = self.variables.get(variable, self._defaults.get(variable, MAX_PAGE_SIZE))
         if not isinstance(value, int) or isinstance(value, bool):
@@ -213,11 +244,26 @@ class QueryCost(SchemaExtension):
     """Refuses an operation over the limits before it runs, and reports what each one cost in
     `extensions.cost`. (A fresh instance serves each operation.)"""
 
-    def __init__(self, limits: QueryLimits) -> None:
+    def __init__(self, limits: QueryLimits, refused: RefusedDocuments) -> None:
         self.limits = limits
+        self.refused = refused
         self.figures: Figures | None = None
+        self._key: tuple[bytes, str | None] | None = None
         # Outside an HTTP request (schema.execute in a script), the operation stands alone.
         self._spend = request_spend.get() or RequestSpend()
+
+    def on_parse(self) -> Iterator[None]:
+        """A text refused before for its document alone is refused again unparsed."""
+        context = self.execution_context
+        if context.query is not None and context.graphql_document is None:
+            # Before parsing, `operation_name` is the one the request gives, if any.
+            self._key = _text_key(context.query, context.operation_name)
+            refused = self.refused.get(self._key)
+            if refused is not None:
+                context.graphql_document = refused.stand_in(context.operation_name)
+                context.pre_execution_errors = [self._replayed(refused, context.query)]
+                self.figures = refused.figures
+        yield
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -225,19 +271,28 @@ class QueryCost(SchemaExtension):
         operation = (
             None if document is None else get_operation_ast(document, context.operation_name)
         )
-        figures = refusal = None
-        if document is not None and operation is not None and context.pre_execution_errors is None:
-            figures = analyse(context.schema._schema, document, operation, context.variables)
-            refusal = self._refusal(figures, operation)
-            if refusal is not None:
-                # Set before validation runs, which then does not (nor does its cache look).
-                context.pre_execution_errors = [refusal]
-            else:
-                # Taken at once, so that a batch's later operations see it.
-                self._spend.nodes += figures.nodes
-        self.figures = figures
+        if document is None or operation is None or context.pre_execution_errors is not None:
+            yield
+            return
+        analysis = _Analysis(context.schema._schema, document, context.variables or {})
+        figures = self.figures = analysis.of_operation(operation)
+        name = operation.name.value if operation.name else "anonymous"
+        refusal = self._refusal(figures, name)
+        if refusal is not None:
+            message, extensions = refusal
+            # Set before validation runs, which then does not (nor does its cache look).
+            error = GraphQLError(message, operation, extensions=extensions)
+            context.pre_execution_errors = [error]
+            if self._key is not None and self._refused_alone(figures, analysis):
+                start = None if operation.loc is None else operation.loc.start
+                remembered = Refused(operation.operation, name, start, figures)
+                self.refused.keep(self._key, remembered)
+            yield
+            return
+        # Taken at once, so that a batch's later operations see it.
+        self._spend.nodes += figures.nodes
         yield
-        if figures is not None and context.pre_execution_errors and refusal is None:
+        if context.pre_execution_errors:
             self._spend.nodes -= figures.nodes  # invalid: it will not run
 
     async def on_execute(self) -> AsyncIterator[None]:
@@ -267,15 +322,24 @@ class QueryCost(SchemaExtension):
             }
         return {"cost": cost}
 
-    def _refusal(self, figures: Figures, operation: OperationDefinitionNode) -> GraphQLError | None:
+    def _refused_alone(self, figures: Figures, analysis: _Analysis) -> bool:
+        """Whether refused figures would be refused whatever the request's variables and its
+        batch's other operations: depth and aliases always are; nodes when the operation
+        alone is over the limit with no page sized by a variable."""
         limits = self.limits
-        name = operation.name.value if operation.name else "anonymous"
+        if figures.depth > limits.max_depth or figures.aliases > limits.max_aliases:
+            return True
+        return figures.nodes > limits.max_nodes and not analysis.read_variables
+
+    def _refusal(self, figures: Figures, name: str) -> tuple[str, dict[str, Any]] | None:
+        """The message and extensions of the error refusing the operation `name`, if any."""
+        limits = self.limits
         if figures.depth > limits.max_depth:
             message = f"'{name}' exceeds maximum operation depth of {limits.max_depth}"
-            return GraphQLError(message, operation, extensions={"code": VALIDATION_FAILED})
+            return message, {"code": VALIDATION_FAILED}
         if figures.aliases > limits.max_aliases:
             message = f"{figures.aliases} aliases found. Allowed: {limits.max_aliases}"
-            return GraphQLError(message, operation, extensions={"code": VALIDATION_FAILED})
+            return message, {"code": VALIDATION_FAILED}
         spend = self._spend
         if spend.nodes + figures.nodes > limits.max_nodes:
             already = f", after {spend.nodes} in the request's other operations" * bool(spend.nodes)
@@ -291,8 +355,19 @@ class QueryCost(SchemaExtension):
                 "maxNodes": limits.max_nodes,
                 "points": figures.points,
             }
-            return GraphQLError(message, operation, extensions=extensions)
+            return message, extensions
         return None
+
+    def _replayed(self, refused: Refused, text: str) -> GraphQLError:
+        """The error that refused `refused` the first time (in this request's batch: a batch's
+        other operations show in the nodes' figures), located in `text` as it was then."""
+        refusal = self._refusal(refused.figures, refused.name)
+        assert refusal is not None  # remembered for its document alone
+        message, extensions = refusal
+        if refused.position is None:
+            return GraphQLError(message, extensions=extensions)
+        source, positions = Source(text), [refused.position]
+        return GraphQLError(message, source=source, positions=positions, extensions=extensions)
 
     async def _pay(self, figures: Figures) -> GraphQLError | None:
         """The operation's points from its client's request budget; an error once spent."""
@@ -307,3 +382,8 @@ class QueryCost(SchemaExtension):
             return GraphQLError(str(error), original_error=error)
         spend.budget = budget or spend.budget
         return None
+
+
+def _text_key(text: str, operation_name: str | None) -> tuple[bytes, str | None]:
+    # surrogatepass: JSON may carry a lone surrogate, which strict UTF-8 cannot encode.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), operation_name

@@ -221,26 +221,112 @@ def test_an_invalid_document_over_the_limits_is_refused_for_its_cost(api: Api) -
     assert error_codes(post(api, {"query": bomb})[0]) == ["MAX_NODE_LIMIT_EXCEEDED"]
 
 
-def test_only_valid_documents_are_kept_parsed(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A document refused or invalid is parsed anew each time, so that a client sending ever
-    new ones cannot fill the cache (and the garbage collector's work) with them."""
-    parses: list[str] = []
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The text of every document parsed."""
+    parsed: list[str] = []
     parse_document = Parser.parse_document
 
     def counting(parser: Parser) -> Any:
-        parses.append(parser._lexer.source.body)
+        parsed.append(parser._lexer.source.body)
         return parse_document(parser)
 
     monkeypatch.setattr(Parser, "parse_document", counting)
+    return parsed
+
+
+def test_only_valid_documents_are_kept_parsed(api: Api, parses: list[str]) -> None:
+    """A document refused for its cost is remembered without its AST, and one invalid is
+    parsed anew each time, so that a client sending ever new ones cannot fill the cache (and
+    the garbage collector's work) with them."""
     valid = "{ tags articles(first: 2) { totalCount } }"
     refused = fragment_bomb(19, "articles(first: 1) { nodes { slug } }")
     invalid = "{ nope }"
     for _ in range(3):
         for query in (valid, refused, invalid):
             post(api, {"query": query})
-    assert [parses.count(q) for q in (valid, refused, invalid)] == [1, 3, 3]
+    assert [parses.count(q) for q in (valid, refused, invalid)] == [1, 1, 3]
     # The document kept is validated once too, and still costed with each request's variables.
     with_variable = "query($n: Int!) { articles(first: $n) { totalCount } }"
     for n in (1, 100):
         body, _ = post(api, {"query": with_variable, "variables": {"n": n}})
         assert body["extensions"]["cost"]["nodes"] == n
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        fragment_bomb(19, "articles(first: 1) { nodes { slug } }"),  # nodes
+        fragment_bomb(19, "t: tags"),  # aliases
+        "query Deep { a { b { c { d { e { f { g { h { i { j { k { l } } } } } } } } } } } }",
+        # 31 aliases: refused whatever the variable sizing one of its pages.
+        "query($n: Int) { a: articles(first: $n) { totalCount } " + AMPLIFICATION[1:],
+    ],
+)
+def test_a_text_refused_for_its_document_is_parsed_once(
+    api: Api, parses: list[str], query: str
+) -> None:
+    """Sent again, it is refused before it is parsed, with the very same answer (the error's
+    location included)."""
+    text = "\n\n  " + query
+    answers = [post(api, {"query": text, "variables": {"n": 5}}) for _ in range(3)]
+    assert parses.count(text) == 1
+    assert answers[1:] == [answers[0]] * 2
+    body, trips = answers[0]
+    assert only_error(body)["locations"] == [{"line": 3, "column": 3}]
+    assert set(body["extensions"]["cost"]) == {"points", "nodes", "maxNodes"}
+    assert trips == 0
+
+
+def test_a_refusal_a_variable_sizes_is_not_remembered(api: Api, parses: list[str]) -> None:
+    query = (
+        "query($n: Int!) { articles(first: $n) { nodes { comments(first: 100) { totalCount } } } }"
+    )
+    for _ in range(3):
+        body, _ = post(api, {"query": query, "variables": {"n": 100}})
+        assert error_codes(body) == ["MAX_NODE_LIMIT_EXCEEDED"]
+    assert parses.count(query) == 3
+    body, _ = post(api, {"query": query, "variables": {"n": 1}})
+    assert body["data"] == {"articles": {"nodes": []}}
+
+
+def test_a_remembered_refusal_counts_its_batch(api: Api, parses: list[str]) -> None:
+    """Remembered, the refusal is figured anew for each request: within a batch, with the
+    nodes of the batch's other operations; and only one that is over the limit alone is."""
+    big = {"query": "{ articles(first: 100) { nodes { comments(first: 9) { totalCount } } } }"}
+    bomb = {"query": fragment_bomb(12, "articles(first: 1) { nodes { slug } }")}
+    alone = only_error(post(api, bomb)[0])
+    body, _ = post(api, [big, bomb])
+    in_batch = only_error(body[1])
+    assert parses.count(bomb["query"]) == 1
+    assert in_batch["extensions"] == {**alone["extensions"], "requestNodes": 1000 + 2**12}
+    assert "after 1000 in the request's other operations" in in_batch["message"]
+    # Refused only for what the batch spent before it: not remembered.
+    for _ in range(2):
+        body, _ = post(api, [big, big, big])
+        assert error_codes(body[2]) == ["MAX_NODE_LIMIT_EXCEEDED"]
+    assert post(api, big)[0]["data"] == {"articles": {"nodes": []}}
+
+
+def test_a_refusal_is_remembered_for_the_operation_named(api: Api) -> None:
+    bomb = fragment_bomb(19, "articles(first: 1) { nodes { slug } }")
+    text = "query Small { tags }\n" + bomb
+    refused = {"query": text, "operationName": "Bomb"}
+    assert error_codes(post(api, refused)[0]) == ["MAX_NODE_LIMIT_EXCEEDED"]
+    assert error_codes(post(api, refused)[0]) == ["MAX_NODE_LIMIT_EXCEEDED"]
+    assert post(api, {"query": text, "operationName": "Small"})[0]["data"] == {"tags": []}
+    # Without a name, the first operation runs, as if Bomb had never been refused.
+    assert post(api, {"query": text})[0]["data"] == {"tags": []}
+
+
+def test_a_remembered_mutation_is_still_no_query(api: Api) -> None:
+    """Its operation's type is remembered: over GET, a mutation is not allowed, refused or
+    not."""
+    text = "mutation { " + " ".join(f"a{i}: unfavoriteArticle" for i in range(31)) + " }"
+    over_get = api.http.get("/graphql", params={"query": text})
+    body, _ = post(api, {"query": text})
+    assert only_error(body)["message"] == "31 aliases found. Allowed: 30"
+    again = api.http.get("/graphql", params={"query": text})
+    assert (again.status_code, again.text) == (over_get.status_code, over_get.text)
+    assert again.status_code == 400
+    assert "mutations are not allowed" in again.text.lower(), again.text

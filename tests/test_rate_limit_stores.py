@@ -1,5 +1,6 @@
 """The counter stores behind the rate limits: Redis shared by two uvicorn workers, DynamoDB
-(moto) shared by two app instances, each allowing exactly the budget; and a counter store that
+(moto) shared by two app instances, each allowing exactly the budget; concurrent wrong logins
+getting no more password checks than their budget on every store; and a counter store that
 cannot be reached lets requests through (fail open) with a warning."""
 
 from __future__ import annotations
@@ -9,12 +10,16 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 
 import boto3
 import httpx2
 import pytest
 import redis
+from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
 from app import create_app
@@ -43,6 +48,53 @@ def redis_prefix() -> Iterator[str]:
         if keys:
             client.delete(*keys)
         client.close()
+
+
+@pytest.fixture
+def slow_verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Cheap Argon2 whose verifications each take a while (in the hashing pool's thread), as on
+    a busy server, and are noted: concurrent logins are all in flight before any is checked."""
+    from auth import passwords
+
+    verified: list[str] = []
+
+    class SlowHasher(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            verified.append(str(password))
+            time.sleep(0.05)
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(passwords, "_hasher", SlowHasher(time_cost=1, memory_cost=8, parallelism=1))
+    return verified
+
+
+@pytest.mark.parametrize("store", ["memory", "redis", "dynamodb"])
+def test_concurrent_wrong_logins_get_no_more_checks_than_the_budget(
+    tmp_path: Path, redis_prefix: str, slow_verifications: list[str], store: str
+) -> None:
+    """Each attempt is counted before its password is checked, atomically on each store: of
+    12 at once against a budget of 3, 3 are checked (401) and 9 refused (429). The owner's
+    logins, right first, gave their counts back."""
+    budget, attempts = 3, 12
+    url = {
+        "memory": "memory://",
+        "redis": REDIS_URL,
+        "dynamodb": f"dynamodb://conduit-test-rate-limits-{uuid.uuid4().hex[:8]}",
+    }[store]
+    settings = limited(tmp_path, url, failed_logins_per_account=RateLimit(budget, HOUR))
+    settings = replace(settings, rate_limits=replace(settings.rate_limits, key_prefix=redis_prefix))
+    aws_context: AbstractContextManager[None] = (
+        aws.in_process_aws() if store == "dynamodb" else nullcontext()
+    )
+    with aws_context, serving(settings) as api:
+        owner = api.register(password="the-right-one")
+        assert [rest_login(api, owner, "the-right-one").status_code for _ in range(2)] == [200] * 2
+        with ThreadPoolExecutor(attempts) as pool:
+            answers = list(pool.map(lambda _: rest_login(api, owner, "guess"), range(attempts)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [401] * budget + [429] * (attempts - budget)
+    assert slow_verifications.count("guess") == budget
+    assert_refused(next(a for a in answers if a.status_code == 429), budget, HOUR, "failed logins")
 
 
 def test_two_workers_share_one_redis_budget_exactly(tmp_path: Path, redis_prefix: str) -> None:

@@ -118,6 +118,28 @@ def test_requests_past_the_client_budget_are_refused_on_rest(tmp_path: Path) -> 
         assert_refused(api.http.get("/api/articles"), 3, HOUR, "requests")
 
 
+def test_unknown_paths_and_wrong_methods_spend_the_request_budget(tmp_path: Path) -> None:
+    """Every answer under /api is charged, so that probing for paths is no free flood. A CORS
+    preflight is not: a browser sends it on its own before the request it asks about, which
+    pays; and a body over the limit (413) is refused before the request reaches the API."""
+    with serving(limited(tmp_path, requests_per_client=RateLimit(3, HOUR))) as api:
+        missing = api.http.get("/api/nothing/here")
+        assert missing.status_code == 404
+        assert missing.headers["RateLimit-Remaining"] == "2"
+        wrong = api.http.patch("/api/tags")
+        assert (wrong.status_code, wrong.headers["Allow"]) == (405, "GET, HEAD")
+        assert wrong.headers["RateLimit-Remaining"] == "1"
+        ask = {"Origin": "https://app.example", "Access-Control-Request-Method": "GET"}
+        preflight = api.http.options("/api/nothing", headers=ask)
+        assert preflight.status_code == 200
+        too_big = api.http.post("/api/users", content=b"x" * (2 * 1024 * 1024))
+        assert too_big.status_code == 413
+        assert all("RateLimit-Limit" not in r.headers for r in (preflight, too_big))
+        assert api.http.get("/api/tags").headers["RateLimit-Remaining"] == "0"
+        assert_refused(api.http.get("/api/nothing/here"), 3, HOUR, "requests")
+        assert_refused(api.http.delete("/api/tags"), 3, HOUR, "requests")
+
+
 def test_requests_past_the_client_budget_are_refused_on_graphql(tmp_path: Path) -> None:
     with serving(limited(tmp_path, requests_per_client=RateLimit(2, HOUR))) as api:
         first = graphql(api, TAGS, {})
