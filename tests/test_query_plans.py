@@ -197,7 +197,9 @@ CASES = {
     "followed among authors": Case(
         lambda s, _: s.users.followed_among(5, range(1, 100)), ("pk_follows",), 50
     ),
-    "user by username": Case(lambda s, _: s.users.by_username("user5"), ("uq_users_username_key",), 1),
+    "user by username": Case(
+        lambda s, _: s.users.by_username("user5"), ("uq_users_username_key",), 1
+    ),
     "user by email": Case(
         lambda s, _: s.users.by_email("user5@example.com"), ("uq_users_email",), 1
     ),
