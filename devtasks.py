@@ -1,12 +1,9 @@
-"""Set-up and everyday commands, needing nothing but Python 3.11+.
+"""What `python3 dev.py` runs, once dev.py has checked the Python version (dev.py itself is
+kept to syntax any Python 3 parses, so that an older one gets its message rather than a
+SyntaxError or an ImportError).
 
-    python3 dev.py serve [uvicorn options]   run the server (embedded SQLite by default)
-    python3 dev.py test [pytest options]     run the test suite
-    python3 dev.py lint                      ruff and mypy
-    python3 dev.py package                   build dist/lambda.zip, the AWS Lambda package
-
-Each first creates `.venv` in the repo root and installs the project into it, again only when
-pyproject.toml has changed since the last install.
+Each command first creates `.venv` in the repo root and installs the project into it, again only
+when pyproject.toml has changed since the last install.
 """
 
 from __future__ import annotations
@@ -24,6 +21,13 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+USAGE = """Set-up and everyday commands, on Python 3.11 or newer:
+
+    python3 dev.py serve [uvicorn options]   run the server (embedded SQLite by default)
+    python3 dev.py test [pytest options]     run the test suite
+    python3 dev.py lint                      ruff and mypy
+    python3 dev.py package                   build dist/lambda.zip, the AWS Lambda package
+"""
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
@@ -44,8 +48,6 @@ NOT_FOR_LAMBDA = ("uvicorn",)
 
 
 def ensure_environment() -> None:
-    if sys.version_info < (3, 11):  # noqa: UP036 (dev.py may be run by an older python3)
-        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
     if not (BIN / "python").exists():
         print("creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
@@ -66,7 +68,7 @@ def run(tool: str, *args: str) -> int:
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if command not in ("serve", "test", "lint", "package"):
-        print(__doc__)
+        print(USAGE)
         return 0 if command in ("help", "-h", "--help") else 2
     ensure_environment()
     if command == "serve":
@@ -151,7 +153,3 @@ def write_zip(destination: Path, files: dict[str, Path]) -> None:
             entry.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(entry, files[name].read_bytes(), compresslevel=9)
     partial.replace(destination)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
