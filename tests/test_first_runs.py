@@ -1,12 +1,14 @@
-"""What a newcomer meets first: dev.py on an older Python."""
+"""What a newcomer meets first: dev.py on an older Python, and the server's start-up log."""
 
 from __future__ import annotations
 
 import ast
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import PROJECT
+from tests.live import uvicorn_server
 
 DEV_PY = PROJECT / "dev.py"
 # dev.py run by an older python3: sys.version_info and sys.version as that Python has them.
@@ -52,3 +54,16 @@ def test_an_older_python_gets_one_line_naming_the_version_needed() -> None:
         "(run it with python3.11 or newer, e.g. `python3.11 dev.py serve`)"
     ]
     assert result.stdout.strip() == "devtasks not imported"  # refused before any other import
+
+
+def test_alembic_speaks_only_when_a_migration_runs(tmp_path: Path) -> None:
+    env = {"CONDUIT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/conduit.db"}
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    with uvicorn_server(env, workers=1, log=first):
+        pass
+    with uvicorn_server(env, workers=1, log=second):
+        pass
+    migrating = [line for line in first.read_text().splitlines() if " alembic." in line]
+    assert migrating
+    assert all("Running upgrade" in line for line in migrating), migrating
+    assert " alembic." not in second.read_text()  # at the latest migration: nothing to say
