@@ -45,6 +45,7 @@ from schema import build_schema
 from schema import view as graphql_view
 from schema.limits import QueryLimits
 from schema.view import GraphQLView
+from stores import startup
 from stores.dynamodb.urls import is_dynamodb_url
 from stores.factory import OpenStores
 from stores.protocols import Stores
@@ -118,6 +119,9 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         _announce(settings)
+        # A clear error (not a driver's) for a database that cannot be opened, and in
+        # production no SQLite file made only to find it unmigrated.
+        await startup.check_databases(settings)
         await open_stores.prepare(migrate=not settings.is_production)
         await limiter.prepare(create=not settings.is_production)
         # What start-up made (modules, the schema, the engines: some 125,000 objects) lives as
@@ -238,6 +242,7 @@ def _without_password(url: str) -> str:
 def _app_from_environment() -> Starlette:
     try:
         settings = Settings.from_env()
+        startup.check_urls(settings)  # before logging, which parses the URLs for their secrets
         logs.configure(settings)
         return create_app(settings)
     except ConfigError as error:
