@@ -2,6 +2,7 @@
 
     python3 dev.py serve [uvicorn options]   run the server (embedded SQLite by default)
     python3 dev.py test [pytest options]     run the test suite
+    python3 dev.py test --fast [options]     SQLite only, without the slow tests
     python3 dev.py lint                      ruff and mypy
     python3 dev.py package                   build dist/lambda.zip, the AWS Lambda package
 

@@ -2,8 +2,8 @@
 kept to syntax any Python 3 parses, so that an older one gets its message rather than a
 SyntaxError or an ImportError).
 
-Each command first creates `.venv` in the repo root and installs the project into it, again only
-when pyproject.toml has changed since the last install.
+Each command first creates `.venv` in the repo root and installs the project into it (with the
+dev extras for test and lint), again only when pyproject.toml has changed since the last install.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from typing import Any
 USAGE = """Set-up and everyday commands, on Python 3.11 or newer:
 
     python3 dev.py serve [uvicorn options]   run the server (embedded SQLite by default)
-    python3 dev.py test [pytest options]     run the test suite
+    python3 dev.py test [pytest options]     run the test suite (every backend: CI's run)
+    python3 dev.py test --fast [options]     SQLite only, without the tests marked slow
     python3 dev.py lint                      ruff and mypy
     python3 dev.py package                   build dist/lambda.zip, the AWS Lambda package
 """
@@ -47,22 +48,37 @@ LEFT_OUT = ("bin/*", "*/__pycache__/*", "*.pyc")
 NOT_FOR_LAMBDA = ("uvicorn",)
 
 
-def ensure_environment() -> None:
+def ensure_environment(*, dev: bool = True) -> None:
+    """.venv with the project's runtime dependencies, and with `dev` its dev extras (pytest,
+    ruff, mypy, moto, the stubs) too; installed again only when pyproject.toml has changed, or
+    when the extras are wanted and not yet there. The stamp holds pyproject.toml's sha256 and
+    "dev" once the extras are installed."""
     if not (BIN / "python").exists():
         print("creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == wanted:
+    installed = STAMP.read_text().split() if STAMP.exists() else []
+    if installed[:1] == [wanted] and (not dev or "dev" in installed[1:]):
         return
-    print("installing dependencies into .venv ...", flush=True)
+    print(f"installing {'dev and ' if dev else ''}runtime dependencies into .venv ...", flush=True)
     pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True, cwd=ROOT)
-    STAMP.write_text(wanted)
+    target = f"{ROOT}[dev]" if dev else str(ROOT)
+    subprocess.run([*pip, "install", "-e", target], check=True, cwd=ROOT)
+    STAMP.write_text(f"{wanted} dev" if dev else wanted)
 
 
-def run(tool: str, *args: str) -> int:
-    return subprocess.run([str(BIN / tool), *args], cwd=ROOT).returncode
+def run(tool: str, *args: str, env: dict[str, str] | None = None) -> int:
+    return subprocess.run([str(BIN / tool), *args], cwd=ROOT, env=env).returncode
+
+
+def arguments_for_test(rest: list[str]) -> tuple[list[str], dict[str, str] | None]:
+    """pytest's arguments and environment for `dev.py test [--fast] [pytest options]`:
+    --fast is SQLite only and leaves out the tests marked slow (the full run is CI's)."""
+    if "--fast" not in rest:
+        return rest, None
+    others = [a for a in rest if a != "--fast"]
+    return ["-m", "not slow", *others], {**os.environ, "CONDUIT_TEST_BACKENDS": "sqlite"}
 
 
 def main(argv: list[str]) -> int:
@@ -70,7 +86,8 @@ def main(argv: list[str]) -> int:
     if command not in ("serve", "test", "lint", "package"):
         print(USAGE)
         return 0 if command in ("help", "-h", "--help") else 2
-    ensure_environment()
+    # Serving and packaging need the runtime dependencies only; testing and linting the tools.
+    ensure_environment(dev=command in ("test", "lint"))
     if command == "serve":
         # server.py runs uvicorn with the options every start of the server shares.
         args = ["-m", "server", *(rest or ["--host", "127.0.0.1", "--port", "8000"])]
@@ -79,7 +96,8 @@ def main(argv: list[str]) -> int:
             os.execv(BIN / "python", [str(BIN / "python"), *args])
         return run("python", *args)
     if command == "test":
-        return run("pytest", *rest)
+        args, env = arguments_for_test(rest)
+        return run("pytest", *args, env=env)
     if command == "package":
         return package()
     return run("ruff", "check", ".") or run("ruff", "format", "--check", ".") or run("mypy", ".")

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import PROJECT
 from tests.live import uvicorn_server
 
@@ -56,6 +58,7 @@ def test_an_older_python_gets_one_line_naming_the_version_needed() -> None:
     assert result.stdout.strip() == "devtasks not imported"  # refused before any other import
 
 
+@pytest.mark.slow  # two servers started
 def test_alembic_speaks_only_when_a_migration_runs(tmp_path: Path) -> None:
     env = {"CONDUIT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/conduit.db"}
     first, second = tmp_path / "first.log", tmp_path / "second.log"
