@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config import ConfigError, Settings
-from stores.dynamodb.urls import is_dynamodb_url, table_name
-from stores.factory import OpenStores, check_sql_url
+from stores.dynamodb.urls import is_dynamodb_url
+from stores.factory import OpenStores, check_store_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -28,13 +28,7 @@ _REFUSED_LOGIN = ("28000", "28P01")
 def check_urls(settings: Settings) -> None:
     """Every domain's URL is one its store can open (parsed only: nothing is reached)."""
     for domain, url in settings.domain_urls().items():
-        try:
-            if is_dynamodb_url(url):
-                table_name(domain, url)
-            else:
-                check_sql_url(domain, url)
-        except ConfigError as error:
-            raise ConfigError(f"{settings.url_variable(domain)}: {error}") from None
+        check_store_url(domain, url, settings.url_variable(domain))
 
 
 async def check_databases(settings: Settings) -> None:
