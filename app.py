@@ -1,5 +1,6 @@
 """The one wiring point: settings -> stores, bus, tokens, rate limiter -> the Starlette app
-with GraphQL at /graphql, the RealWorld REST API at /api, and /health and /ready."""
+with GraphQL at /graphql, the RealWorld REST API at /api, /health and /ready, and at / an index
+of them."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, Router
 
 import logs
@@ -44,6 +45,7 @@ from schema import build_schema
 from schema import view as graphql_view
 from schema.limits import QueryLimits
 from schema.view import GraphQLView
+from stores import startup
 from stores.dynamodb.urls import is_dynamodb_url
 from stores.factory import OpenStores
 from stores.protocols import Stores
@@ -52,6 +54,22 @@ logger = logging.getLogger("conduit")
 READY_TIMEOUT_SECONDS = 2.0
 # The client address of a request whose server names none: all such requests share a budget.
 UNKNOWN_CLIENT = "unknown"
+# What / answers a program (a browser is sent to GraphiQL): where everything else is.
+INDEX = {
+    "name": "Conduit GraphQL",
+    "links": {
+        "graphql": {
+            "href": "/graphql",
+            "description": "the GraphQL API (POST a query); GraphiQL when opened in a browser",
+        },
+        "api": {
+            "href": "/api",
+            "description": "the RealWorld REST API under /api, e.g. GET /api/articles",
+        },
+        "health": {"href": "/health", "description": "200 while the process runs"},
+        "ready": {"href": "/ready", "description": "200 when every store's database answers"},
+    },
+}
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -72,6 +90,13 @@ def create_app(settings: Settings) -> Starlette:
             request.client.host if request.client else UNKNOWN_CLIENT,
             request.headers.get("authorization"),
         )
+
+    async def index(request: Request) -> Response:
+        """The URL uvicorn prints: a browser (Accept: text/html) goes on to GraphiQL at
+        /graphql; anything else gets the JSON index of the endpoints."""
+        if "text/html" in request.headers.get("accept", ""):
+            return RedirectResponse("/graphql", status_code=307)
+        return JSONResponse(INDEX)
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -94,6 +119,9 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         _announce(settings)
+        # A clear error (not a driver's) for a database that cannot be opened, and in
+        # production no SQLite file made only to find it unmigrated.
+        await startup.check_databases(settings)
         await open_stores.prepare(migrate=not settings.is_production)
         await limiter.prepare(create=not settings.is_production)
         # What start-up made (modules, the schema, the engines: some 125,000 objects) lives as
@@ -126,6 +154,7 @@ def create_app(settings: Settings) -> Starlette:
     seconds = settings.request_timeout_seconds
     return Starlette(
         routes=[
+            Route("/", index, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
             Route("/graphql", Deadline(graphql, seconds, lambda: graphql_view.timed_out(seconds))),
@@ -213,6 +242,7 @@ def _without_password(url: str) -> str:
 def _app_from_environment() -> Starlette:
     try:
         settings = Settings.from_env()
+        startup.check_urls(settings)  # before logging, which parses the URLs for their secrets
         logs.configure(settings)
         return create_app(settings)
     except ConfigError as error:

@@ -187,6 +187,12 @@ class Settings:
     def domain_urls(self) -> dict[str, str]:
         return {d: self.domain_url_overrides.get(d, self.database_url) for d in DOMAINS}
 
+    def url_variable(self, domain: str) -> str:
+        """The environment variable that gives `domain` its URL: what a message should name."""
+        if domain in self.domain_url_overrides:
+            return f"CONDUIT_{domain.upper()}_URL"
+        return "CONDUIT_DATABASE_URL"
+
     @classmethod
     def from_env(
         cls, env: Mapping[str, str] | None = None, *, signs_tokens: bool = True

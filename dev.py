@@ -1,157 +1,30 @@
-"""Set-up and everyday commands, needing nothing but Python 3.11+.
+"""Set-up and everyday commands:
 
     python3 dev.py serve [uvicorn options]   run the server (embedded SQLite by default)
     python3 dev.py test [pytest options]     run the test suite
+    python3 dev.py test --fast [options]     SQLite only, without the slow tests
     python3 dev.py lint                      ruff and mypy
     python3 dev.py package                   build dist/lambda.zip, the AWS Lambda package
 
-Each first creates `.venv` in the repo root and installs the project into it, again only when
-pyproject.toml has changed since the last install.
+They need Python 3.11 or newer. This file is kept to syntax that every Python 3 parses (no
+f-strings, no annotations) and checks the version before importing anything else, so an older
+python3 says so in one line instead of failing on a newer module or syntax; the commands
+themselves are in devtasks.py.
 """
 
-from __future__ import annotations
-
-import fnmatch
-import hashlib
-import os
-import re
-import subprocess
 import sys
-import tempfile
-import tomllib
-import venv
-import zipfile
-from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-STAMP = VENV / ".installed-pyproject-sha256"
-LAMBDA_ZIP = ROOT / "dist" / "lambda.zip"
-# The Lambda runtime the package is for; Terraform's runtime and architecture must match.
-LAMBDA_PYTHON = "3.11"
-LAMBDA_PLATFORM = "manylinux2014_x86_64"
-# Every entry gets the same time and mode, so equal inputs always give an equal zip.
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-ZIP_FILE_MODE = 0o100644
-# Console scripts name this machine's interpreter in their #! line, and bytecode is for this
-# machine's Python: neither serves on Lambda, and both would differ from build to build.
-LEFT_OUT = ("bin/*", "*/__pycache__/*", "*.pyc")
-# Runtime dependencies the Lambda does without: Mangum takes the place of the ASGI server, and
-# uvicorn[standard] alone would add 6 MB to the zip (20 MB unpacked).
-NOT_FOR_LAMBDA = ("uvicorn",)
+if sys.version_info < (3, 11):  # noqa: UP036 - the point: dev.py may be run by an older python3
+    sys.exit(
+        "dev.py needs Python 3.11 or newer; this is Python "
+        + sys.version.split()[0]
+        + " (run it with python3.11 or newer, e.g. `python3.11 dev.py serve`)"
+    )
 
+# Only after the version check: devtasks is written for Python 3.11.
+from devtasks import ensure_environment, main, package
 
-def ensure_environment() -> None:
-    if sys.version_info < (3, 11):  # noqa: UP036 (dev.py may be run by an older python3)
-        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
-    if not (BIN / "python").exists():
-        print("creating .venv ...", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == wanted:
-        return
-    print("installing dependencies into .venv ...", flush=True)
-    pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True, cwd=ROOT)
-    STAMP.write_text(wanted)
-
-
-def run(tool: str, *args: str) -> int:
-    return subprocess.run([str(BIN / tool), *args], cwd=ROOT).returncode
-
-
-def main(argv: list[str]) -> int:
-    command, rest = (argv[0], argv[1:]) if argv else ("help", [])
-    if command not in ("serve", "test", "lint", "package"):
-        print(__doc__)
-        return 0 if command in ("help", "-h", "--help") else 2
-    ensure_environment()
-    if command == "serve":
-        # server.py runs uvicorn with the options every start of the server shares.
-        args = ["-m", "server", *(rest or ["--host", "127.0.0.1", "--port", "8000"])]
-        if os.name != "nt":  # become the server, so signals (Ctrl-C, SIGTERM) reach it directly
-            os.chdir(ROOT)
-            os.execv(BIN / "python", [str(BIN / "python"), *args])
-        return run("python", *args)
-    if command == "test":
-        return run("pytest", *rest)
-    if command == "package":
-        return package()
-    return run("ruff", "check", ".") or run("ruff", "format", "--check", ".") or run("mypy", ".")
-
-
-def package() -> int:
-    """dist/lambda.zip: the runtime dependencies of pyproject.toml as wheels for Lambda's
-    platform, and the project's own modules and packages. boto3 is included, as AWS advises:
-    the runtime's copy is whatever version AWS last put there (often older than the one
-    pinned here) and changes under the function without notice."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    with tempfile.TemporaryDirectory(prefix="conduit-lambda-") as directory:
-        target = Path(directory)
-        print(f"installing the dependencies for {LAMBDA_PLATFORM}, Python {LAMBDA_PYTHON} ...")
-        pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q", "install"]
-        platform = ["--platform", LAMBDA_PLATFORM, "--implementation", "cp"]
-        wheels = ["--python-version", LAMBDA_PYTHON, "--only-binary=:all:", "--no-compile"]
-        dependencies = [
-            d
-            for d in project["project"]["dependencies"]
-            if requirement_name(d) not in NOT_FOR_LAMBDA
-        ]
-        target_option = ["--target", str(target)]
-        subprocess.run([*pip, *target_option, *platform, *wheels, *dependencies], check=True)
-        files = {p.relative_to(target).as_posix(): p for p in target.rglob("*") if p.is_file()}
-        ours = project_files(project["tool"]["setuptools"])
-        clashes = sorted(set(files) & set(ours))
-        if clashes:
-            sys.exit(f"a dependency installs files of the project's own: {', '.join(clashes)}")
-        files.update(ours)
-        kept = {
-            n: p for n, p in files.items() if not any(fnmatch.fnmatchcase(n, x) for x in LEFT_OUT)
-        }
-        write_zip(LAMBDA_ZIP, kept)
-    digest = hashlib.sha256(LAMBDA_ZIP.read_bytes()).hexdigest()
-    size = LAMBDA_ZIP.stat().st_size / 1e6
-    print(f"{LAMBDA_ZIP.relative_to(ROOT)}: {len(kept)} files, {size:.1f} MB, sha256 {digest}")
-    return 0
-
-
-def requirement_name(requirement: str) -> str:
-    match = re.match(r"[A-Za-z0-9._-]+", requirement)
-    return match.group(0).lower() if match else requirement
-
-
-def project_files(setuptools: dict[str, Any]) -> dict[str, Path]:
-    """What pyproject's setuptools configuration installs of the project: its top-level
-    modules and every file of the packages it includes, found as setuptools finds them
-    (directories with an __init__.py, looked for below packages only)."""
-    files = {f"{module}.py": ROOT / f"{module}.py" for module in setuptools["py-modules"]}
-    patterns = setuptools["packages"]["find"]["include"]
-    pending = [d for d in ROOT.iterdir() if (d / "__init__.py").is_file()]
-    while pending:
-        package = pending.pop()
-        contents = list(package.iterdir())
-        name = ".".join(package.relative_to(ROOT).parts)
-        if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
-            files.update({p.relative_to(ROOT).as_posix(): p for p in contents if p.is_file()})
-        pending += [d for d in contents if (d / "__init__.py").is_file()]
-    return files
-
-
-def write_zip(destination: Path, files: dict[str, Path]) -> None:
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_suffix(".zip.partial")
-    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for name in sorted(files):
-            entry = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            entry.create_system = 3  # Unix, whatever system builds it
-            entry.external_attr = ZIP_FILE_MODE << 16
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(entry, files[name].read_bytes(), compresslevel=9)
-    partial.replace(destination)
-
+__all__ = ["ensure_environment", "main", "package"]
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

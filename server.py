@@ -9,7 +9,12 @@ uvicorn's httptools one with the limits uvicorn lacks: a client must send its re
 CONDUIT_MAX_HEADER_BYTES bytes and CONDUIT_MAX_HEADERS header fields, or it is answered 408 or
 431 and its connection closed. (httptools itself takes headers of any size and number, and
 uvicorn reads a request head for as long as the client takes.) The body's limits are the
-app's, in middleware.BodyLimit."""
+app's, in middleware.BodyLimit.
+
+Before uvicorn starts, this process checks the configuration and the stores as the app's start
+will use them, and brings development databases to their latest migration
+(stores.startup.prepare): a mistake there is one line naming the variable and the fix, and exit
+status 2, instead of a traceback from every worker."""
 
 from __future__ import annotations
 
@@ -128,7 +133,25 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
+def check_start() -> None:
+    """Exit 2 with one line on stderr unless the app can start with this environment."""
+    import logs
+    from config import ConfigError, Settings
+    from stores import startup
+
+    try:
+        settings = Settings.from_env()
+        startup.check_urls(settings)  # before logging, which parses the URLs for their secrets
+        logs.configure(settings)
+        asyncio.run(startup.prepare(settings))
+    except ConfigError as error:
+        # The same line as app.py's: this is the operator's mistake, not a bug.
+        print(f"conduit: configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def main(argv: list[str]) -> None:
+    check_start()
     command = [sys.executable, "-m", "uvicorn", "app:app", *UVICORN_OPTIONS, *argv]
     # Become uvicorn, so that signals (Ctrl-C, SIGTERM from `docker stop`) reach it directly.
     os.execv(sys.executable, command)  # noqa: S606 - this interpreter, uvicorn's own module

@@ -44,12 +44,11 @@ async def replay(lines: Iterable[str], handlers: Mapping[str, Handlers]) -> list
     return failed
 
 
-async def _replay_file(path: str, settings: Settings) -> list[str]:
+async def _replay_lines(lines: list[str], settings: Settings) -> list[str]:
     open_stores = OpenStores(settings.domain_urls(), settings.db_pool)
     try:
         await open_stores.prepare(migrate=not settings.is_production)
-        with open(path, encoding="utf-8") as lines:  # noqa: ASYNC230 - a command, nothing waits
-            return await replay(lines, cascades.handlers(open_stores.stores))
+        return await replay(lines, cascades.handlers(open_stores.stores))
     finally:
         await open_stores.close()
 
@@ -61,7 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", help="JSON lines of the dead-letter log")
     args = parser.parse_args(argv)
     try:
-        failed = asyncio.run(_replay_file(args.file, Settings.from_env()))
+        settings = Settings.from_env()
+        # Read before any store is opened: a file that is not there must not create or migrate
+        # a database (the default one is ./conduit.db).
+        with open(args.file, encoding="utf-8") as file:
+            lines = file.readlines()
+        failed = asyncio.run(_replay_lines(lines, settings))
     except (ConfigError, OSError) as error:
         print(f"events.replay: {error}", file=sys.stderr)
         return 2

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from config import ConfigError, PoolSize
-from stores.dynamodb.urls import is_dynamodb_url
+from stores.dynamodb.urls import is_dynamodb_url, table_name
 from stores.protocols import ArticleStore, CommentStore, LikeStore, Stores, UserStore
 
 if TYPE_CHECKING:
@@ -119,6 +119,19 @@ class OpenStores:
             await self._sql.close()
         if self._dynamodb is not None:
             await self._dynamodb.close()
+
+
+def check_store_url(domain: str, url: str, given_by: str) -> None:
+    """A ConfigError for a URL no store can open (a SQL URL or `dynamodb://TABLE`, parsed only:
+    nothing is reached), its message starting with `given_by`, the variable or option that
+    gave the URL."""
+    try:
+        if is_dynamodb_url(url):
+            table_name(domain, url)
+        else:
+            check_sql_url(domain, url)
+    except ConfigError as error:
+        raise ConfigError(f"{given_by}: {error}") from None
 
 
 def check_sql_url(domain: str, url: str) -> None:

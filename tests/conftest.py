@@ -189,6 +189,31 @@ def _needs_postgres(item: pytest.Item) -> bool:
     return "postgres" in uses or any(str(p).startswith("postgresql") for p in params)
 
 
+# The default database (CONDUIT_DATABASE_URL unset) and SQLite's files beside it.
+DEFAULT_DATABASE_FILES = ("conduit.db", "conduit.db-journal", "conduit.db-wal", "conduit.db-shm")
+
+
+def _default_database_files() -> dict[Path, tuple[int, int]]:
+    """Size and modification time of each default database file in the checkout."""
+    found: dict[Path, tuple[int, int]] = {}
+    for directory in {PROJECT, Path.cwd()}:
+        for name in DEFAULT_DATABASE_FILES:
+            if (path := directory / name).exists():
+                found[path] = (path.stat().st_size, path.stat().st_mtime_ns)
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_left_alone() -> Iterator[None]:
+    """No test writes into the checkout: a run that creates or changes ./conduit.db (the
+    default database, which a developer's `dev.py serve` may be using) fails at its end."""
+    before = _default_database_files()
+    yield
+    after = _default_database_files()
+    changed = sorted(str(p) for p in set(before) | set(after) if before.get(p) != after.get(p))
+    assert not changed, f"the test run created or changed {', '.join(changed)}"
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[postgres_server.DatabaseSets]:
     """The run's PostgreSQL databases, all dropped when it ends."""

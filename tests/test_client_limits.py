@@ -18,6 +18,8 @@ import pytest
 
 from tests.live import uvicorn_server
 
+pytestmark = pytest.mark.slow  # left out of `python3 dev.py test --fast`
+
 HEADER_TIMEOUT = 1
 BODY_TIMEOUT = 1
 MAX_HEADER_BYTES = 16 * 1024

@@ -24,7 +24,8 @@ from tests import aws, postgres
 from tests.conftest import TEST_BACKENDS
 from tests.live import read_value, uvicorn_server
 
-pytestmark = pytest.mark.anyio
+# slow: left out of `python3 dev.py test --fast`
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 CROWD = 50
 # Registrations at once while the crowd signs up: Argon2 makes each cost ~0.1 s of CPU.

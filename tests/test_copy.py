@@ -31,6 +31,9 @@ from tests.conftest import TEST_BACKENDS, run_python
 from tests.postgres import DatabaseSets
 from tests.store_contract.conftest import at
 
+# slow (copies between every pair of backends): left out of `python3 dev.py test --fast`
+pytestmark = pytest.mark.slow
+
 _tables = count(1)
 
 

@@ -23,7 +23,8 @@ from tests import aws
 from tests.store_contract.conftest import at
 from tests.store_contract.test_articles import edit, new
 
-pytestmark = pytest.mark.anyio
+# slow (DynamoDB on moto): left out of `python3 dev.py test --fast`
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 EVERYTHING = ArticleQuery()
 ALL = Window(limit=None)

@@ -372,9 +372,16 @@ def test_replay_without_its_file_or_a_sound_configuration_stops_cleanly(
 ) -> None:
     assert replay_main([str(tmp_path / "missing.jsonl")]) == 2
     assert "missing.jsonl" in capsys.readouterr().err
-    command = run_python("-m", "events.replay", str(tmp_path / "missing.jsonl"), env={})
+    database = tmp_path / "untouched.db"
+    command = run_python(
+        "-m",
+        "events.replay",
+        str(tmp_path / "missing.jsonl"),
+        env={"CONDUIT_DATABASE_URL": f"sqlite+aiosqlite:///{database}"},
+    )
     assert command.returncode == 2
     assert "missing.jsonl" in command.stderr
+    assert not database.exists()  # the file is looked for before any store is opened
     monkeypatch.setenv("CONDUIT_LOG_LEVEL", "LOUD")
     assert replay_main([parked_file(tmp_path)]) == 2
     assert "CONDUIT_LOG_LEVEL" in capsys.readouterr().err

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sqs import SQSClient
 
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
+# slow (AWS on moto): left out of `python3 dev.py test --fast`
+pytestmark = [pytest.mark.usefixtures("cheap_password_hashing"), pytest.mark.slow]
 
 PREFIX = "conduit-test"
 BUS = f"{PREFIX}-events"

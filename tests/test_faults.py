@@ -38,7 +38,8 @@ from tests import aws
 from tests.conftest import Api, error_codes, separate_sqlite_files
 from tests.live import Cluster, read_value, throwaway_cluster
 
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
+# slow: left out of `python3 dev.py test --fast`
+pytestmark = [pytest.mark.usefixtures("cheap_password_hashing"), pytest.mark.slow]
 
 UNAVAILABLE = {"errors": {"server": ["service unavailable, try again shortly"]}}
 # The one timing bound: a dead database must answer in seconds (the connect timeout is 3 s),

@@ -29,7 +29,8 @@ from stores.factory import OpenStores
 from tests import aws
 from tests.conftest import run_python, separate_sqlite_files
 
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
+# slow: left out of `python3 dev.py test --fast`
+pytestmark = [pytest.mark.usefixtures("cheap_password_hashing"), pytest.mark.slow]
 
 ORIGIN = "https://conduit.example.com"
 SSM_SECRET = "a-secret-kept-in-ssm-and-long-enough-for-production"

@@ -21,6 +21,9 @@ from stores.sql.users import SqlUserStore
 from tests.conftest import Api, error_codes
 from tests.rest_support import BLANK, add_comment, answer, errors, login, not_found
 
+# slow (the hostile-input matrix, some 1,200 cases): left out of `python3 dev.py test --fast`
+pytestmark = pytest.mark.slow
+
 MAX_BODY = 1024 * 1024
 INVALID_JSON = errors(422, "request", "body must be valid JSON")
 NOT_ALLOWED = "contains characters that are not allowed"

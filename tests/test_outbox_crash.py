@@ -17,6 +17,8 @@ from tests.conftest import TEST_BACKENDS, sqlite_urls
 from tests.live import read_value, uvicorn_server
 from tests.postgres import DatabaseSets
 
+pytestmark = pytest.mark.slow  # left out of `python3 dev.py test --fast`
+
 LEASE_SECONDS = 1
 RELAY_WAIT_SECONDS = 20
 

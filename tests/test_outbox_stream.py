@@ -27,7 +27,8 @@ from tests.conftest import settings_for
 from tests.store_contract.test_articles import new
 from tests.test_events_aws import BUS, Deployment
 
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
+# slow (AWS on moto): left out of `python3 dev.py test --fast`
+pytestmark = [pytest.mark.usefixtures("cheap_password_hashing"), pytest.mark.slow]
 
 
 @pytest.fixture

@@ -29,6 +29,8 @@ from tests.conftest import separate_sqlite_files
 from tests.live import free_port, uvicorn_server
 from tests.test_rate_limits import HOUR, assert_refused, limited, rest_login, serving
 
+pytestmark = pytest.mark.slow  # left out of `python3 dev.py test --fast`
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 

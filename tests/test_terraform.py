@@ -131,6 +131,7 @@ def _undeclared(expression: str, config: Config, seen: frozenset[str] = frozense
 # --- terraform fmt ---
 
 
+@pytest.mark.slow  # runs the terraform CLI, which the fast run does not ask for
 def test_terraform_files_are_formatted() -> None:
     terraform = shutil.which("terraform")
     if terraform is None:

@@ -29,9 +29,8 @@ from stores.copy.progress import progress
 from stores.copy.urls import missing_sqlite_file, place, shown
 from stores.copy.verify import compare
 from stores.dynamodb.backend import TablesNotReady
-from stores.dynamodb.urls import is_dynamodb_url, table_name
 from stores.errors import StoreUnavailable
-from stores.factory import OpenStores, check_sql_url
+from stores.factory import OpenStores, check_store_url
 from stores.sql.versioning import SchemaNotCurrent
 
 IDENTICAL, DIFFERENT, BAD_USE, UNFINISHED = 0, 1, 2, 3
@@ -63,13 +62,7 @@ def _plan(args: argparse.Namespace) -> Plan:
     domain: str = args.domain
     urls = {"--from": args.source, "--to": args.target}
     for option, url in urls.items():
-        try:
-            if is_dynamodb_url(url):
-                table_name(domain, url)
-            else:
-                check_sql_url(domain, url)
-        except ConfigError as error:
-            raise ConfigError(f"{option}: {error}") from None
+        check_store_url(domain, url, option)
     if place(args.source) == place(args.target):
         raise ConfigError("--from and --to name the same store: copy to another one")
     missing = missing_sqlite_file(args.source)

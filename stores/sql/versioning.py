@@ -5,6 +5,7 @@ own or share one with the other domains (the embedded SQLite file holds all four
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,17 @@ MIGRATE_COMMAND = "python -m stores.sql.migrate upgrade"
 _MIGRATION_LOCK = 0x636F6E64756974  # "conduit"
 
 Action = Callable[[Config], None]
+# What Alembic says at INFO each time it opens a migration context, even only to read the
+# version (as every start does): not news. "Running upgrade ..." lines, when a migration does
+# run, still go through.
+_CONTEXT_CHATTER = ("Context impl ", "Will assume ")
+
+
+def _not_context_chatter(record: logging.LogRecord) -> bool:
+    return not (isinstance(record.msg, str) and record.msg.startswith(_CONTEXT_CHATTER))
+
+
+logging.getLogger("alembic.runtime.migration").addFilter(_not_context_chatter)
 
 
 class SchemaNotCurrent(RuntimeError):

@@ -18,7 +18,8 @@ from stores.errors import ArticleForgotten
 from stores.protocols import Stores
 from tests.store_contract.conftest import at
 
-pytestmark = pytest.mark.anyio
+# slow: left out of `python3 dev.py test --fast`
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 RACERS = 30
 T = TypeVar("T")

@@ -1,0 +1,173 @@
+"""What `python3 dev.py` runs, once dev.py has checked the Python version (dev.py itself is
+kept to syntax any Python 3 parses, so that an older one gets its message rather than a
+SyntaxError or an ImportError).
+
+Each command first creates `.venv` in the repo root and installs the project into it (with the
+dev extras for test and lint), again only when pyproject.toml has changed since the last install.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import tomllib
+import venv
+import zipfile
+from pathlib import Path
+from typing import Any
+
+USAGE = """Set-up and everyday commands, on Python 3.11 or newer:
+
+    python3 dev.py serve [uvicorn options]   run the server (embedded SQLite by default)
+    python3 dev.py test [pytest options]     run the test suite (every backend: CI's run)
+    python3 dev.py test --fast [options]     SQLite only, without the tests marked slow
+    python3 dev.py lint                      ruff and mypy
+    python3 dev.py package                   build dist/lambda.zip, the AWS Lambda package
+"""
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".installed-pyproject-sha256"
+LAMBDA_ZIP = ROOT / "dist" / "lambda.zip"
+# The Lambda runtime the package is for; Terraform's runtime and architecture must match.
+LAMBDA_PYTHON = "3.11"
+LAMBDA_PLATFORM = "manylinux2014_x86_64"
+# Every entry gets the same time and mode, so equal inputs always give an equal zip.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+ZIP_FILE_MODE = 0o100644
+# Console scripts name this machine's interpreter in their #! line, and bytecode is for this
+# machine's Python: neither serves on Lambda, and both would differ from build to build.
+LEFT_OUT = ("bin/*", "*/__pycache__/*", "*.pyc")
+# Runtime dependencies the Lambda does without: Mangum takes the place of the ASGI server, and
+# uvicorn[standard] alone would add 6 MB to the zip (20 MB unpacked).
+NOT_FOR_LAMBDA = ("uvicorn",)
+
+
+def ensure_environment(*, dev: bool = True) -> None:
+    """.venv with the project's runtime dependencies, and with `dev` its dev extras (pytest,
+    ruff, mypy, moto, the stubs) too; installed again only when pyproject.toml has changed, or
+    when the extras are wanted and not yet there. The stamp holds pyproject.toml's sha256 and
+    "dev" once the extras are installed."""
+    if not (BIN / "python").exists():
+        print("creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    installed = STAMP.read_text().split() if STAMP.exists() else []
+    if installed[:1] == [wanted] and (not dev or "dev" in installed[1:]):
+        return
+    print(f"installing {'dev and ' if dev else ''}runtime dependencies into .venv ...", flush=True)
+    pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
+    target = f"{ROOT}[dev]" if dev else str(ROOT)
+    subprocess.run([*pip, "install", "-e", target], check=True, cwd=ROOT)
+    STAMP.write_text(f"{wanted} dev" if dev else wanted)
+
+
+def run(tool: str, *args: str, env: dict[str, str] | None = None) -> int:
+    return subprocess.run([str(BIN / tool), *args], cwd=ROOT, env=env).returncode
+
+
+def arguments_for_test(rest: list[str]) -> tuple[list[str], dict[str, str] | None]:
+    """pytest's arguments and environment for `dev.py test [--fast] [pytest options]`:
+    --fast is SQLite only and leaves out the tests marked slow (the full run is CI's)."""
+    if "--fast" not in rest:
+        return rest, None
+    others = [a for a in rest if a != "--fast"]
+    return ["-m", "not slow", *others], {**os.environ, "CONDUIT_TEST_BACKENDS": "sqlite"}
+
+
+def main(argv: list[str]) -> int:
+    command, rest = (argv[0], argv[1:]) if argv else ("help", [])
+    if command not in ("serve", "test", "lint", "package"):
+        print(USAGE)
+        return 0 if command in ("help", "-h", "--help") else 2
+    # Serving and packaging need the runtime dependencies only; testing and linting the tools.
+    ensure_environment(dev=command in ("test", "lint"))
+    if command == "serve":
+        # server.py runs uvicorn with the options every start of the server shares.
+        args = ["-m", "server", *(rest or ["--host", "127.0.0.1", "--port", "8000"])]
+        if os.name != "nt":  # become the server, so signals (Ctrl-C, SIGTERM) reach it directly
+            os.chdir(ROOT)
+            os.execv(BIN / "python", [str(BIN / "python"), *args])
+        return run("python", *args)
+    if command == "test":
+        args, env = arguments_for_test(rest)
+        return run("pytest", *args, env=env)
+    if command == "package":
+        return package()
+    return run("ruff", "check", ".") or run("ruff", "format", "--check", ".") or run("mypy", ".")
+
+
+def package() -> int:
+    """dist/lambda.zip: the runtime dependencies of pyproject.toml as wheels for Lambda's
+    platform, and the project's own modules and packages. boto3 is included, as AWS advises:
+    the runtime's copy is whatever version AWS last put there (often older than the one
+    pinned here) and changes under the function without notice."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    with tempfile.TemporaryDirectory(prefix="conduit-lambda-") as directory:
+        target = Path(directory)
+        print(f"installing the dependencies for {LAMBDA_PLATFORM}, Python {LAMBDA_PYTHON} ...")
+        pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q", "install"]
+        platform = ["--platform", LAMBDA_PLATFORM, "--implementation", "cp"]
+        wheels = ["--python-version", LAMBDA_PYTHON, "--only-binary=:all:", "--no-compile"]
+        dependencies = [
+            d
+            for d in project["project"]["dependencies"]
+            if requirement_name(d) not in NOT_FOR_LAMBDA
+        ]
+        target_option = ["--target", str(target)]
+        subprocess.run([*pip, *target_option, *platform, *wheels, *dependencies], check=True)
+        files = {p.relative_to(target).as_posix(): p for p in target.rglob("*") if p.is_file()}
+        ours = project_files(project["tool"]["setuptools"])
+        clashes = sorted(set(files) & set(ours))
+        if clashes:
+            sys.exit(f"a dependency installs files of the project's own: {', '.join(clashes)}")
+        files.update(ours)
+        kept = {
+            n: p for n, p in files.items() if not any(fnmatch.fnmatchcase(n, x) for x in LEFT_OUT)
+        }
+        write_zip(LAMBDA_ZIP, kept)
+    digest = hashlib.sha256(LAMBDA_ZIP.read_bytes()).hexdigest()
+    size = LAMBDA_ZIP.stat().st_size / 1e6
+    print(f"{LAMBDA_ZIP.relative_to(ROOT)}: {len(kept)} files, {size:.1f} MB, sha256 {digest}")
+    return 0
+
+
+def requirement_name(requirement: str) -> str:
+    match = re.match(r"[A-Za-z0-9._-]+", requirement)
+    return match.group(0).lower() if match else requirement
+
+
+def project_files(setuptools: dict[str, Any]) -> dict[str, Path]:
+    """What pyproject's setuptools configuration installs of the project: its top-level
+    modules and every file of the packages it includes, found as setuptools finds them
+    (directories with an __init__.py, looked for below packages only)."""
+    files = {f"{module}.py": ROOT / f"{module}.py" for module in setuptools["py-modules"]}
+    patterns = setuptools["packages"]["find"]["include"]
+    pending = [d for d in ROOT.iterdir() if (d / "__init__.py").is_file()]
+    while pending:
+        package = pending.pop()
+        contents = list(package.iterdir())
+        name = ".".join(package.relative_to(ROOT).parts)
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+            files.update({p.relative_to(ROOT).as_posix(): p for p in contents if p.is_file()})
+        pending += [d for d in contents if (d / "__init__.py").is_file()]
+    return files
+
+
+def write_zip(destination: Path, files: dict[str, Path]) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_suffix(".zip.partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name in sorted(files):
+            entry = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            entry.create_system = 3  # Unix, whatever system builds it
+            entry.external_attr = ZIP_FILE_MODE << 16
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, files[name].read_bytes(), compresslevel=9)
+    partial.replace(destination)
