@@ -12,7 +12,7 @@ from models.errors import Unauthenticated
 from models.pages import MAX_PAGE_SIZE, Window
 from resolvers import articles, comments, likes, profiles, users, views
 from resolvers.context import Context
-from rest import render
+from rest import openapi, render
 from rest.http import field, no_content, query_text, window, wrapped_object
 
 
@@ -164,3 +164,7 @@ async def delete_comment(ctx: Context, request: Request) -> Response:
 
 async def tags(ctx: Context, request: Request) -> Response:
     return JSONResponse({"tags": await articles.all_tags(ctx)})
+
+
+async def openapi_document(ctx: Context, request: Request) -> Response:
+    return Response(openapi.body(), media_type="application/json")

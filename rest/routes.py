@@ -32,6 +32,7 @@ TABLE: list[tuple[str, str, Handler]] = [
     ("/articles/{slug}/favorite", "POST", e.favorite),
     ("/articles/{slug}/favorite", "DELETE", e.unfavorite),
     ("/tags", "GET", e.tags),
+    ("/openapi.json", "GET", e.openapi_document),
 ]
 
 
