@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -28,11 +29,21 @@ USAGE = """Set-up and everyday commands, on Python 3.11 or newer:
     python3 dev.py test --fast [options]     SQLite only, without the tests marked slow
     python3 dev.py lint                      ruff and mypy
     python3 dev.py package                   build dist/lambda.zip, the AWS Lambda package
+    python3 dev.py lock                      pin every dependency again (requirements.lock)
 """
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed-pyproject-sha256"
+# The version of every dependency, direct or not, that .venv, CI and the Lambda package install:
+# pip constraints made by `dev.py lock` from pyproject.toml.
+LOCK_NAME = "requirements.lock"
+LOCK_HEADER = """\
+# Every dependency's version, for every install: .venv (dev.py), CI and the Lambda package.
+# Made by `python3 dev.py lock` from pyproject.toml's dependencies; run it again after
+# changing them (a test fails while this file is behind them).
+"""
+PROJECT_NAME = "conduit-graphql"
 LAMBDA_ZIP = ROOT / "dist" / "lambda.zip"
 # The Lambda runtime the package is for; Terraform's runtime and architecture must match.
 LAMBDA_PYTHON = "3.11"
@@ -56,7 +67,8 @@ def ensure_environment(*, dev: bool = True) -> None:
     if not (BIN / "python").exists():
         print("creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    pinned = _lock().read_bytes() if _lock().exists() else b""
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + pinned).hexdigest()
     installed = STAMP.read_text().split() if STAMP.exists() else []
     if installed[:1] == [wanted] and (not dev or "dev" in installed[1:]):
         return
@@ -64,7 +76,7 @@ def ensure_environment(*, dev: bool = True) -> None:
     pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
     target = f"{ROOT}[dev]" if dev else str(ROOT)
-    subprocess.run([*pip, "install", "-e", target], check=True, cwd=ROOT)
+    subprocess.run([*pip, "install", *_constraints(), "-e", target], check=True, cwd=ROOT)
     STAMP.write_text(f"{wanted} dev" if dev else wanted)
 
 
@@ -83,7 +95,7 @@ def arguments_for_test(rest: list[str]) -> tuple[list[str], dict[str, str] | Non
 
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
-    if command not in ("serve", "test", "lint", "package"):
+    if command not in ("serve", "test", "lint", "package", "lock"):
         print(USAGE)
         return 0 if command in ("help", "-h", "--help") else 2
     # Serving and packaging need the runtime dependencies only; testing and linting the tools.
@@ -100,6 +112,8 @@ def main(argv: list[str]) -> int:
         return run("pytest", *args, env=env)
     if command == "package":
         return package()
+    if command == "lock":
+        return lock()
     return run("ruff", "check", ".") or run("ruff", "format", "--check", ".") or run("mypy", ".")
 
 
@@ -120,7 +134,7 @@ def package() -> int:
             for d in project["project"]["dependencies"]
             if requirement_name(d) not in NOT_FOR_LAMBDA
         ]
-        target_option = ["--target", str(target)]
+        target_option = ["--target", str(target), *_constraints()]
         subprocess.run([*pip, *target_option, *platform, *wheels, *dependencies], check=True)
         files = {p.relative_to(target).as_posix(): p for p in target.rglob("*") if p.is_file()}
         ours = project_files(project["tool"]["setuptools"])
@@ -136,6 +150,42 @@ def package() -> int:
     size = LAMBDA_ZIP.stat().st_size / 1e6
     print(f"{LAMBDA_ZIP.relative_to(ROOT)}: {len(kept)} files, {size:.1f} MB, sha256 {digest}")
     return 0
+
+
+def lock() -> int:
+    """requirements.lock: what pip resolves for the project with its dev extras, from nothing
+    installed, pinned exactly, with the digest of the dependencies it was made from."""
+    with tempfile.TemporaryDirectory(prefix="conduit-lock-") as directory:
+        report = Path(directory) / "report.json"
+        pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q", "install"]
+        resolve = ["--dry-run", "--ignore-installed", "--report", str(report)]
+        subprocess.run([*pip, *resolve, "-e", f"{ROOT}[dev]"], check=True, cwd=ROOT)
+        resolved = json.loads(report.read_text())["install"]
+    pins = sorted(
+        f"{item['metadata']['name'].lower()}=={item['metadata']['version']}"
+        for item in resolved
+        if item["metadata"]["name"].lower() != PROJECT_NAME
+    )
+    digest = f"# dependencies-sha256: {dependencies_digest()}\n"
+    _lock().write_text(LOCK_HEADER + digest + "".join(f"{pin}\n" for pin in pins))
+    print(f"{_lock().relative_to(ROOT)}: {len(pins)} pinned")
+    return 0
+
+
+def dependencies_digest() -> str:
+    """The sha256 of pyproject.toml's dependencies and optional dependencies, as written."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {"dependencies": project["dependencies"], "optional": project["optional-dependencies"]}
+    return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()
+
+
+def _lock() -> Path:
+    return ROOT / LOCK_NAME
+
+
+def _constraints() -> list[str]:
+    """pip's options to install the locked versions (none before the first lock is made)."""
+    return ["-c", str(_lock())] if _lock().exists() else []
 
 
 def requirement_name(requirement: str) -> str:

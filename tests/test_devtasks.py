@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 import devtasks
 from tests.conftest import PROJECT
@@ -18,6 +21,7 @@ from tests.conftest import PROJECT
 def calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[list[str]]:
     """The commands dev.py runs, each as its arguments; nothing is really run."""
     shutil.copy(PROJECT / "pyproject.toml", tmp_path / "pyproject.toml")
+    shutil.copy(PROJECT / devtasks.LOCK_NAME, tmp_path / devtasks.LOCK_NAME)
     venv = tmp_path / ".venv"
     (venv / "bin").mkdir(parents=True)
     (venv / "bin" / "python").touch()  # a venv there already: none is created
@@ -81,3 +85,29 @@ def test_fast_is_sqlite_only_without_the_slow_tests(calls: list[list[str]]) -> N
     ]
     devtasks.main(["test", "-q"])
     assert calls[-1][1:] == ["-q"]  # the full run: every backend, slow tests too
+
+
+def test_every_install_takes_the_locked_versions(calls: list[list[str]]) -> None:
+    devtasks.main(["serve"])
+    [install] = [c for c in calls if "install" in c and "-e" in c]
+    assert install[install.index("-c") + 1] == str(devtasks.ROOT / devtasks.LOCK_NAME)
+
+
+def test_the_lock_is_made_from_the_dependencies_as_they_are_now() -> None:
+    """requirements.lock names the digest of pyproject.toml's dependencies it was made from,
+    and pins every one of them at a version they allow: after a change of dependencies this
+    fails until `python3 dev.py lock` is run."""
+    text = (PROJECT / devtasks.LOCK_NAME).read_text()
+    assert f"# dependencies-sha256: {devtasks.dependencies_digest()}\n" in text, (
+        "requirements.lock is behind pyproject.toml: run python3 dev.py lock"
+    )
+    pins = dict(
+        line.split("==", 1) for line in text.splitlines() if line and not line.startswith("#")
+    )
+    pinned = {canonicalize_name(name): version for name, version in pins.items()}
+    project = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    for requirement in map(Requirement, wanted):
+        version = pinned.get(canonicalize_name(requirement.name))
+        assert version is not None, f"{requirement.name} is not in the lock"
+        assert requirement.specifier.contains(version, prereleases=True), (requirement, version)
