@@ -372,6 +372,22 @@ async def test_one_username_registered_twenty_times_at_once(
     assert await server.rows.users_named(name) == 1
 
 
+async def test_one_name_in_four_spellings_registered_twenty_times_at_once(
+    server: Server, http: httpx2.AsyncClient
+) -> None:
+    """Case and width make no other name, under a race too: one of the twenty wins."""
+    name = _unique("same")
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) for c in name)
+    spellings = [name, name.upper(), name.capitalize(), fullwidth]
+    registering = (_register(http, spellings[i % 4], f"{name}.{i}@example.com") for i in range(20))
+    responses = await _storm(*registering)
+
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 19
+    refusals = [r.json() for r in responses if r.status_code == 409]
+    assert refusals == [{"errors": {"username": [TAKEN]}}] * 19
+    assert sum([await server.rows.users_named(s) for s in spellings]) == 1
+
+
 async def test_one_email_registered_twenty_times_at_once(
     server: Server, http: httpx2.AsyncClient
 ) -> None:
