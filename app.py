@@ -16,7 +16,6 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, Router
 
 import logs
@@ -38,6 +37,7 @@ from ratelimits.limiter import Limiter
 from resolvers import cascades
 from resolvers.context import Context
 from rest import http as rest_http
+from rest.responses import JSONResponse
 from rest.routes import not_found as rest_not_found
 from rest.routes import routes as rest_routes
 from schema import build_schema
