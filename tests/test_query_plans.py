@@ -39,8 +39,8 @@ TAGS = 102  # tag0 ... tag99, popular, rare
 # has to break ties; article 1 has 3,000 comments; a quarter of the articles are "popular".
 LOAD = {
     "users": """
-        INSERT INTO users (username, email, password_hash, created_at, updated_at)
-        SELECT 'user' || i, 'user' || i || '@example.com', 'hash', now(), now()
+        INSERT INTO users (username, username_key, email, password_hash, created_at, updated_at)
+        SELECT 'user' || i, 'user' || i, 'user' || i || '@example.com', 'hash', now(), now()
         FROM generate_series(1, 2000) i;
         INSERT INTO follows (follower_id, followee_id)
         SELECT f, (f + k * 37) % 2000 + 1 FROM generate_series(1, 2000) f, generate_series(1, 50) k
@@ -197,7 +197,9 @@ CASES = {
     "followed among authors": Case(
         lambda s, _: s.users.followed_among(5, range(1, 100)), ("pk_follows",), 50
     ),
-    "user by username": Case(lambda s, _: s.users.by_username("user5"), ("uq_users_username",), 1),
+    "user by username": Case(
+        lambda s, _: s.users.by_username("user5"), ("uq_users_username_key",), 1
+    ),
     "user by email": Case(
         lambda s, _: s.users.by_email("user5@example.com"), ("uq_users_email",), 1
     ),
