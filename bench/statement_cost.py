@@ -71,7 +71,7 @@ async def _measure(database: str, rounds: int, calls: int) -> None:
 
             variants: dict[str, Callable[[], Awaitable[object]]] = {
                 "checkout and give back, nothing sent": checkout,
-                "the same for a hot read (ReadPool)": read_checkout,
+                "the same for a hot read (ReadConnections)": read_checkout,
                 "SELECT 1 on a held connection (SQLAlchemy)": trivial,
                 "SELECT 1 (asyncpg)": lambda: raw.fetch("SELECT 1"),
                 "tags of 20 articles (the store's tags_of)": lambda: store.tags_of(ARTICLE_IDS),

@@ -1,6 +1,7 @@
 """Hot reads at close to their SQL's cost. Each read's statement is built once per shape (which
 filters it has, never their values) and compiled once per dialect. On PostgreSQL it is then
-sent on the pooled connection's own asyncpg connection, as a prepared statement, its
+sent on the asyncpg connection of a pooled connection checked out for it alone (see
+ReadConnections), as a prepared statement, its
 parameters and results put through the same column types SQLAlchemy would apply: SQLAlchemy's
 execution of a statement costs about 10x the statement itself in CPU (bench/statement_cost.py).
 Elsewhere (SQLite) SQLAlchemy executes it as usual.
@@ -119,7 +120,7 @@ class Reads:
         return statement
 
 
-class ReadPool:
+class ReadConnections:
     """The hot reads' own way to the pooled connections of one PostgreSQL engine: checked out
     of SQLAlchemy's pool itself (its checkout events and limits as ever), and given back to it,
     without an AsyncConnection around them. That wrapper cost about 100 us of CPU per read
