@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route, Router
 
 import logs
@@ -39,6 +39,7 @@ from ratelimits.limiter import Limiter
 from resolvers import cascades
 from resolvers.context import Context
 from rest import http as rest_http
+from rest.responses import JSONResponse
 from rest.routes import not_found as rest_not_found
 from rest.routes import routes as rest_routes
 from schema import build_schema

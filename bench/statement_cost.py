@@ -4,7 +4,8 @@ uvloop (as the server runs), alternating the variants in each round.
 
     python -m bench.statement_cost --rounds 3
 
-The steps: a pooled connection checked out and given back with nothing sent; a trivial
+The steps: a pooled connection checked out and given back with nothing sent, through
+SQLAlchemy's AsyncConnection and as a hot read checks it out (stores/sql/reads.py); a trivial
 statement on a connection already held; the tags of 20 articles as the store reads them
 (statement built per call, an IN list of 20 parameters, rows turned into a mapping); the same
 statement built once with one array parameter (`= ANY`); and asyncpg alone for the last two."""
@@ -24,6 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from bench.run import seed
 from stores.sql.articles import SqlArticleStore
 from stores.sql.engine import create_engine
+from stores.sql.reads import _checked_out as reads_checked_out
 from stores.sql.tables import article_tags
 from tests.postgres import dsn, fresh_databases, server_url
 
@@ -54,6 +56,9 @@ async def _measure(database: str, rounds: int, calls: int) -> None:
         async with store._connect():
             pass
 
+    async def read_checkout() -> None:
+        (await reads_checked_out(engine.sync_engine.pool)).close()
+
     async def tags_built_once() -> None:
         async with store._connect() as conn:
             (await conn.execute(built_once, {"ids": ARTICLE_IDS})).all()
@@ -66,6 +71,7 @@ async def _measure(database: str, rounds: int, calls: int) -> None:
 
             variants: dict[str, Callable[[], Awaitable[object]]] = {
                 "checkout and give back, nothing sent": checkout,
+                "the same for a hot read (ReadConnections)": read_checkout,
                 "SELECT 1 on a held connection (SQLAlchemy)": trivial,
                 "SELECT 1 (asyncpg)": lambda: raw.fetch("SELECT 1"),
                 "tags of 20 articles (the store's tags_of)": lambda: store.tags_of(ARTICLE_IDS),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from models.articles import Article
 from models.errors import Unauthenticated
@@ -14,6 +14,7 @@ from resolvers import articles, comments, likes, profiles, users, views
 from resolvers.context import Context
 from rest import openapi, render
 from rest.http import field, no_content, query_text, window, wrapped_object
+from rest.responses import JSONResponse
 
 
 async def register(ctx: Context, request: Request) -> Response:

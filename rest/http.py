@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from models.errors import DomainError, Invalid, RateLimited
 from models.pages import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, Window
@@ -16,6 +16,7 @@ from models.validation import MISSING, Maybe
 from ratelimits.headers import budget_headers, refusal_headers
 from resolvers import limits
 from resolvers.context import Context
+from rest.responses import JSONResponse
 from stores.errors import StoreUnavailable
 
 logger = logging.getLogger("conduit.rest")

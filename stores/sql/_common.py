@@ -4,8 +4,8 @@ StoreUnavailable, the ping, and newest-first windows."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Hashable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any
 
 from sqlalchemy import Column, Select, exc, text, tuple_
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from models.errors import Invalid
 from models.pages import Window
 from stores.errors import StoreUnavailable
+from stores.sql.reads import ReadConnections, Reads, Row
 
 # SQLSTATEs that mean "the server cannot serve now" rather than "this statement is wrong":
 # class 08 (connection exception), class 53 (insufficient resources, such as too many
@@ -24,11 +25,14 @@ _TOO_LONG_SQLSTATE = "22001"
 
 
 class SqlStore:
-    """Every SQL store reaches its database only through `_connect` and `_begin`, so that a
-    database out of reach surfaces as StoreUnavailable from every method alike."""
+    """Every SQL store reaches its database only through `_connect`, `_read` and `_begin`, so
+    that a database out of reach surfaces as StoreUnavailable from every method alike."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._read_connections = (
+            ReadConnections(engine) if engine.dialect.name == "postgresql" else None
+        )
         # Every read is one statement, consistent on its own: in autocommit it goes without the
         # BEGIN and ROLLBACK around it, two of the four trips a pooled read made to PostgreSQL.
         self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -36,6 +40,18 @@ class SqlStore:
     def _connect(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection for reads (one statement each)."""
         return _reporting_unavailable(_checked_out(self._reads.connect()))
+
+    async def _read(
+        self, reads: Reads, shape: Hashable, params: Mapping[str, Any]
+    ) -> Sequence[Row]:
+        """Every row of one hot read (stores/sql/reads.py): on PostgreSQL on a connection of
+        the engine's pool checked out for it alone (see ReadConnections), elsewhere through
+        SQLAlchemy's execution."""
+        if self._read_connections is None:
+            async with self._connect() as conn:
+                return await reads.fetch(conn, shape, params)
+        with _reporting():
+            return await self._read_connections.fetch(reads, shape, params)
 
     def _begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection in a transaction that commits when the block ends, and rolls back
@@ -113,9 +129,17 @@ async def _uncancelled(work: Awaitable[Any]) -> None:
 async def _reporting_unavailable(
     opening: AbstractAsyncContextManager[AsyncConnection],
 ) -> AsyncIterator[AsyncConnection]:
-    try:
+    with _reporting():
         async with opening as conn:
             yield conn
+
+
+@contextmanager
+def _reporting() -> Iterator[None]:
+    """A database out of reach as StoreUnavailable, a value too long for its column as
+    Invalid; any other error as it is."""
+    try:
+        yield
     except Exception as error:
         if _sqlstate(error) == _TOO_LONG_SQLSTATE:
             raise Invalid.too_long_to_store() from None

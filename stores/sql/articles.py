@@ -134,8 +134,7 @@ class SqlArticleStore(SqlOutboxStore):
             await _change_counts(conn, _difference(Counter(), _keys([(author_id, tags.scalars())])))
 
     async def by_slug(self, slug: str) -> Article | None:
-        async with self._connect() as conn:
-            found = await _BY_SLUG.fetch(conn, None, {"slug": slug})
+        found = await self._read(_BY_SLUG, None, {"slug": slug})
         return _article(found[0]) if found else None
 
     async def page(self, query: ArticleQuery, window: Window) -> list[Article]:
@@ -162,8 +161,7 @@ class SqlArticleStore(SqlOutboxStore):
         }
         if window.after is not None:
             params |= {"after_at": window.after.created_at, "after_id": window.after.id}
-        async with self._connect() as conn:
-            return [_article(m) for m in await _PAGE.fetch(conn, shape, params)]
+        return [_article(m) for m in await self._read(_PAGE, shape, params)]
 
     async def count(self, query: ArticleQuery) -> int:
         if query.matches_nothing:
@@ -180,24 +178,21 @@ class SqlArticleStore(SqlOutboxStore):
             stmt = _filtered(select(func.count()).select_from(articles), query)
             async with self._connect() as conn:
                 return int((await conn.execute(stmt)).scalar_one())
-        async with self._connect() as conn:
-            [row] = await _KEPT.fetch(conn, None, {"keys": kept})
+        [row] = await self._read(_KEPT, None, {"keys": kept})
         return int(row["total"])
 
     async def tags_of(self, article_ids: Sequence[int]) -> Mapping[int, list[str]]:
         if not article_ids:
             return {}
         tags: dict[int, list[str]] = {}
-        async with self._connect() as conn:
-            for row in await _TAGS_OF.fetch(conn, None, {"ids": list(article_ids)}):
-                tags.setdefault(row["article_id"], []).append(row["tag"])
+        for row in await self._read(_TAGS_OF, None, {"ids": list(article_ids)}):
+            tags.setdefault(row["article_id"], []).append(row["tag"])
         # Sorted here, by code point, so the order never depends on a database collation.
         return {article_id: sorted(names) for article_id, names in tags.items()}
 
     async def all_tags(self) -> list[str]:
-        async with self._connect() as conn:
-            # Sorted here, by code point, so the order never depends on a database collation.
-            return sorted(r["tag"] for r in await _ALL_TAGS.fetch(conn, None, {}))
+        # Sorted here, by code point, so the order never depends on a database collation.
+        return sorted(r["tag"] for r in await self._read(_ALL_TAGS, None, {}))
 
     async def dump(self, after: int | None, limit: int) -> list[ArticleRecord]:
         stmt = select(articles).order_by(articles.c.id).limit(limit)

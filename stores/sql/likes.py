@@ -69,8 +69,7 @@ class SqlLikeStore(SqlOutboxStore):
         if not article_ids:
             return {}
         params = {"ids": list(article_ids), "viewer_id": viewer_id}
-        async with self._connect() as conn:
-            rows = await _STATS.fetch(conn, viewer_id is not None, params)
+        rows = await self._read(_STATS, viewer_id is not None, params)
         return {
             r["article_id"]: LikeStats(count=r["likes"], liked_by_viewer=bool(r["by_viewer"]))
             for r in rows

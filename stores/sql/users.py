@@ -75,8 +75,7 @@ class SqlUserStore(SqlOutboxStore):
     async def by_ids(self, ids: Sequence[int]) -> list[User]:
         if not ids:
             return []
-        async with self._connect() as conn:
-            return [_user(m) for m in await _BY_IDS.fetch(conn, None, {"ids": list(ids)})]
+        return [_user(m) for m in await self._read(_BY_IDS, None, {"ids": list(ids)})]
 
     async def by_username(self, username: str) -> User | None:
         found = await self._select(users.c.username_key == username_key(username))
@@ -119,13 +118,11 @@ class SqlUserStore(SqlOutboxStore):
         if not candidate_ids:
             return set()
         params = {"follower_id": follower_id, "ids": list(candidate_ids)}
-        async with self._connect() as conn:
-            return {r["followee_id"] for r in await _FOLLOWED_AMONG.fetch(conn, None, params)}
+        return {r["followee_id"] for r in await self._read(_FOLLOWED_AMONG, None, params)}
 
     async def followees(self, follower_id: int) -> list[int]:
         params = {"follower_id": follower_id}
-        async with self._connect() as conn:
-            return [r["followee_id"] for r in await _FOLLOWEES.fetch(conn, None, params)]
+        return [r["followee_id"] for r in await self._read(_FOLLOWEES, None, params)]
 
     async def dump(self, after: int | None, limit: int) -> list[UserRecord]:
         stmt = select(users).order_by(users.c.id).limit(limit)
