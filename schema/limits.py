@@ -60,6 +60,7 @@ from ratelimits.limiter import Budget
 from resolvers import limits as rate_limits
 from schema.documents import Recent
 from schema.errors import VALIDATION_FAILED
+from telemetry import tracing
 
 MAX_NODES_EXCEEDED = "MAX_NODE_LIMIT_EXCEEDED"
 # The argument that makes a field a connection: its value is how many nodes a page may hold.
@@ -307,6 +308,8 @@ class QueryCost(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
         if self.figures is None:
             return {}
+        # Called within the operation, so its span (schema/tracing.py) is the current one.
+        tracing.note_cost(self.figures.points, self.figures.nodes)
         cost: dict[str, Any] = {
             "points": self.figures.points,
             "nodes": self.figures.nodes,

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
 
 from stores.round_trips import record_round_trip, statement_sent
+from stores.sql import spans
+from telemetry import tracing
 
 Row = Mapping[str, Any]
 
@@ -95,7 +97,12 @@ class Reads:
         assert driver is not None  # a checked-out connection has its driver's
         record_round_trip()
         statement_sent(conn.engine.url.database, compiled.sql, tuple(arguments))
-        return compiled.rows(await driver.fetch(compiled.sql, *arguments))
+        tracer = tracing.current()
+        if tracer is None:
+            return compiled.rows(await driver.fetch(compiled.sql, *arguments))
+        # Past SQLAlchemy, so past its cursor events: this read's span is made here.
+        with tracing.store_call(tracer, "SELECT", spans.domain_of(conn), dialect.name):
+            return compiled.rows(await driver.fetch(compiled.sql, *arguments))
 
 
 def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
