@@ -264,6 +264,7 @@ class QueryCost(SchemaExtension):
                 context.graphql_document = refused.stand_in(context.operation_name)
                 context.pre_execution_errors = [self._replayed(refused, context.query)]
                 self.figures = refused.figures
+                tracing.note_cost(refused.figures.points, refused.figures.nodes)
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -277,6 +278,8 @@ class QueryCost(SchemaExtension):
             return
         analysis = _Analysis(context.schema._schema, document, context.variables or {})
         figures = self.figures = analysis.of_operation(operation)
+        # Within the operation, so its span (schema/tracing.py) is the current one.
+        tracing.note_cost(figures.points, figures.nodes)
         name = operation.name.value if operation.name else "anonymous"
         refusal = self._refusal(figures, name)
         if refusal is not None:
@@ -308,8 +311,6 @@ class QueryCost(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
         if self.figures is None:
             return {}
-        # Called within the operation, so its span (schema/tracing.py) is the current one.
-        tracing.note_cost(self.figures.points, self.figures.nodes)
         cost: dict[str, Any] = {
             "points": self.figures.points,
             "nodes": self.figures.nodes,

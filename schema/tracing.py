@@ -29,7 +29,3 @@ class OperationSpan(SchemaExtension):
             span.set_attribute("graphql.operation.type", kind)
             if name:
                 span.set_attribute("graphql.operation.name", name)
-            errors = context.result.errors if context.result else None
-            if errors:
-                codes = sorted({str((e.extensions or {}).get("code", "-")) for e in errors})
-                span.set_attribute("graphql.error.codes", codes)
