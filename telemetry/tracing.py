@@ -24,6 +24,7 @@ _SYSTEMS = {"sqlite": "sqlite", "postgresql": "postgresql", "dynamodb": "aws.dyn
 # Set by app.create_app; a module variable so that the store backends reach it without it
 # being passed through every constructor.
 _tracer: Tracer | None = None
+_provider: TracerProvider | None = None
 
 
 def provider_from_env(env: Mapping[str, str]) -> TracerProvider | None:
@@ -44,8 +45,17 @@ def provider_from_env(env: Mapping[str, str]) -> TracerProvider | None:
 
 
 def use(provider: TracerProvider | None) -> None:
-    global _tracer
+    global _tracer, _provider
+    _provider = provider
     _tracer = None if provider is None else provider.get_tracer(SERVICE_NAME)
+
+
+def flush() -> None:
+    """Send the spans still batched: Lambda freezes a container between events, and the
+    batch's thread with it, so the API handler flushes after each one."""
+    force_flush = getattr(_provider, "force_flush", None)
+    if force_flush is not None:
+        force_flush()
 
 
 def current() -> Tracer | None:
