@@ -19,7 +19,11 @@ _SPAN = "_conduit_span"
 
 
 def for_domain(engine: AsyncEngine, domain: str) -> AsyncEngine:
-    """`engine` (the same pool) with its statements' spans naming `domain`."""
+    """`engine` (the same pool) with its statements' spans naming `domain`; `engine` itself
+    while tracing is off: an engine with options of its own dispatches every statement's
+    events through a joined listener list, some 200 more Python calls per page."""
+    if tracing.current() is None:
+        return engine
     return engine.execution_options(**{DOMAIN_OPTION: domain})
 
 
