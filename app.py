@@ -187,8 +187,8 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
             ),
         ],
         middleware=[
-            *_telemetry(tracer_provider, metrics),
-            Middleware(RequestTracking),
+            *_request_spans(tracer_provider),
+            Middleware(RequestTracking, finished=None if metrics is None else metrics.record),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
@@ -207,26 +207,19 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
     )
 
 
-def _telemetry(provider: TracerProvider | None, metrics: RequestMetrics | None) -> list[Middleware]:
-    """Outermost, so that a request's span and its time include every other middleware's."""
-    middleware = []
-    if provider is not None:
-        # Imported only when tracing: the instrumentation loads more of OpenTelemetry.
-        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+def _request_spans(provider: TracerProvider | None) -> list[Middleware]:
+    """Outermost, so that a request's span includes every other middleware's time."""
+    if provider is None:
+        return []
+    # Imported only when tracing: the instrumentation loads more of OpenTelemetry.
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
-        # Without spans per ASGI message sent and received: two or more per request, noise.
-        middleware.append(
-            Middleware(
-                OpenTelemetryMiddleware,
-                tracer_provider=provider,
-                exclude_spans=["receive", "send"],
-            )
+    # Without spans per ASGI message sent and received: two or more per request, noise.
+    return [
+        Middleware(
+            OpenTelemetryMiddleware, tracer_provider=provider, exclude_spans=["receive", "send"]
         )
-    if metrics is not None:
-        from telemetry.metrics import Measured
-
-        middleware.append(Middleware(Measured, metrics=metrics))
-    return middleware
+    ]
 
 
 def _request_metrics() -> RequestMetrics:

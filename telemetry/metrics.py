@@ -4,13 +4,11 @@ registry of its own, so each uvicorn worker counts its own requests (docs/observ
 
 from __future__ import annotations
 
-import time
-
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from telemetry.codes import noted_error_codes
 
@@ -22,6 +20,8 @@ NO_CODE = "-"
 
 
 class RequestMetrics:
+    """`record` is called once per HTTP request, by middleware.RequestTracking."""
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
@@ -55,29 +55,3 @@ class RequestMetrics:
         codes = noted_error_codes(scope) or ([NO_CODE] if status >= 400 else [])
         for code in codes:
             self.errors.labels(str(status), code).inc()
-
-
-class Measured:
-    """ASGI middleware that records every HTTP request in `metrics`."""
-
-    def __init__(self, app: ASGIApp, metrics: RequestMetrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, noting_status)
-        finally:
-            self.metrics.record(scope, status, time.perf_counter() - started)
