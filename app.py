@@ -8,10 +8,12 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -50,6 +52,12 @@ from stores import startup
 from stores.dynamodb.urls import is_dynamodb_url
 from stores.factory import OpenStores
 from stores.protocols import Stores
+from telemetry import tracing
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
+
+    from telemetry.metrics import RequestMetrics
 
 logger = logging.getLogger("conduit")
 READY_TIMEOUT_SECONDS = 2.0
@@ -73,7 +81,10 @@ INDEX = {
 }
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, tracer_provider: TracerProvider | None = None) -> Starlette:
+    """`tracer_provider`: where spans go (telemetry/tracing.py); None, tracing is off."""
+    # Before the stores are made: their engines listen for statements only while tracing.
+    tracing.use(tracer_provider)
     open_stores = OpenStores(settings.domain_urls(), settings.db_pool)
     stores = open_stores.stores
     relay = _relay(settings, stores)
@@ -142,6 +153,10 @@ def create_app(settings: Settings) -> Starlette:
                 await relaying
         await limiter.close()
         await open_stores.close()
+        # The SDK's provider sends the spans still waiting in its batch.
+        shutdown = getattr(tracer_provider, "shutdown", None)
+        if shutdown is not None:
+            shutdown()
 
     passwords.limit_concurrency(settings.password_hash_concurrency)
     limits = QueryLimits(
@@ -149,12 +164,16 @@ def create_app(settings: Settings) -> Starlette:
         max_aliases=settings.graphql_max_aliases,
         max_nodes=settings.graphql_max_nodes,
     )
-    graphql = GraphQLView(
-        build_schema(production=settings.is_production, limits=limits), context_for
+    schema = build_schema(
+        production=settings.is_production, limits=limits, tracer=tracing.current()
     )
+    graphql = GraphQLView(schema, context_for)
     seconds = settings.request_timeout_seconds
+    metrics = _request_metrics() if settings.metrics else None
     return Starlette(
         routes=[
+            # Off, /metrics is unknown like any other path (404).
+            *([] if metrics is None else [Route("/metrics", metrics.endpoint, methods=["GET"])]),
             Route("/", index, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
@@ -169,7 +188,8 @@ def create_app(settings: Settings) -> Starlette:
             ),
         ],
         middleware=[
-            Middleware(RequestTracking),
+            *_request_spans(tracer_provider),
+            Middleware(RequestTracking, finished=None if metrics is None else metrics.record),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
@@ -186,6 +206,28 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=lifespan,
     )
+
+
+def _request_spans(provider: TracerProvider | None) -> list[Middleware]:
+    """Outermost, so that a request's span includes every other middleware's time."""
+    if provider is None:
+        return []
+    # Imported only when tracing: the instrumentation loads more of OpenTelemetry.
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+    # Without spans per ASGI message sent and received: two or more per request, noise.
+    return [
+        Middleware(
+            OpenTelemetryMiddleware, tracer_provider=provider, exclude_spans=["receive", "send"]
+        )
+    ]
+
+
+def _request_metrics() -> RequestMetrics:
+    # Imported only when on: prometheus_client takes some 60 ms to import (a Lambda's start).
+    from telemetry.metrics import RequestMetrics
+
+    return RequestMetrics()
 
 
 def _relay(settings: Settings, stores: Stores) -> Relay:
@@ -245,7 +287,7 @@ def _app_from_environment() -> Starlette:
         settings = Settings.from_env()
         startup.check_urls(settings)  # before logging, which parses the URLs for their secrets
         logs.configure(settings)
-        return create_app(settings)
+        return create_app(settings, tracing.provider_from_env(os.environ))
     except ConfigError as error:
         # A clean message instead of a traceback: this is the operator's mistake, not a bug.
         print(f"conduit: configuration error: {error}", file=sys.stderr)

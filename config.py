@@ -175,6 +175,7 @@ class Settings:
     graphql_max_aliases: int = DEFAULT_GRAPHQL_MAX_ALIASES
     graphql_max_nodes: int = DEFAULT_GRAPHQL_MAX_NODES
     rate_limits: RateLimits = field(default_factory=RateLimits)
+    metrics: bool = False  # Prometheus metrics at /metrics (telemetry/metrics.py)
 
     @property
     def is_production(self) -> bool:
@@ -270,6 +271,7 @@ class Settings:
                 get("GRAPHQL_MAX_NODES"), "GRAPHQL_MAX_NODES", DEFAULT_GRAPHQL_MAX_NODES
             ),
             rate_limits=_rate_limits(get),
+            metrics=_switch(get("METRICS"), "METRICS"),
         )
         if settings.event_bus is not None and settings.domain_urls()["articles"].startswith(
             "sqlite"
@@ -283,6 +285,15 @@ class Settings:
                 "articles on PostgreSQL or DynamoDB, or use the in-process bus"
             )
         return settings
+
+
+def _switch(raw: str | None, name: str) -> bool:
+    """An on/off setting, off when unset."""
+    if raw is None or raw.lower() in ("off", "false", "0", "no"):
+        return False
+    if raw.lower() in ("on", "true", "1", "yes"):
+        return True
+    raise ConfigError(f"CONDUIT_{name}={raw!r}: use on or off")
 
 
 def _reader(source: Mapping[str, str]) -> Callable[[str], str | None]:

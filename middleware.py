@@ -33,10 +33,14 @@ def request_id_of(scope: MutableMapping[str, Any]) -> str:
 
 class RequestTracking:
     """Gives each request an id (echoed in `X-Request-ID`), counts its store round trips
-    (`X-Store-Round-Trips`), and logs one access line with status and duration."""
+    (`X-Store-Round-Trips`), and logs one access line with status and duration; and tells
+    `finished` (the request metrics, when on) each request's status and seconds."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, finished: Callable[[Scope, int, float], None] | None = None
+    ) -> None:
         self.app = app
+        self.finished = finished
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,13 +67,16 @@ class RequestTracking:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
+            seconds = time.perf_counter() - started
+            if self.finished is not None:
+                self.finished(scope, status, seconds)
             # The path without its query string: a query string may carry what no log should.
             fields = {
                 "request_id": request_id,
                 "method": scope["method"],
                 "path": scope["path"],
                 "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "duration_ms": round(seconds * 1000, 1),
                 "round_trips": trips.count,
             }
             access_log.info(

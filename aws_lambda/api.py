@@ -24,6 +24,7 @@ from mangum.protocols import LifespanCycle
 from mangum.types import ASGI, LambdaContext
 
 from config import ConfigError
+from telemetry import tracing
 
 SECRET_VARIABLE = "CONDUIT_JWT_SECRET"
 SECRET_PARAMETER_VARIABLE = "CONDUIT_JWT_SECRET_PARAMETER"
@@ -55,7 +56,10 @@ class ContainerApi:
             # event tries again rather than serving from stores that are not ready.
             self._running.enter_context(LifespanCycle(self._app, "on"))
             self._started = True
-        return self._mangum(event, context)
+        try:
+            return self._mangum(event, context)
+        finally:
+            tracing.flush()
 
     def close(self) -> None:
         """Run the app's shutdown and close the loop: for processes that build many apps,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter
+from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -16,6 +18,10 @@ from schema.limits import REFUSED_DOCUMENTS, QueryCost, QueryLimits, RefusedDocu
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import DATETIME
+from schema.tracing import OperationSpan
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 MAX_TOKENS = 2000
 MAX_BATCH_OPERATIONS = 10
@@ -29,18 +35,26 @@ class ConduitSchema(strawberry.Schema):
         """Silent: ErrorCodes already logged what deserves a log (unexpected errors only)."""
 
 
-def build_schema(*, production: bool, limits: QueryLimits | None = None) -> strawberry.Schema:
+def build_schema(
+    *, production: bool, limits: QueryLimits | None = None, tracer: Tracer | None = None
+) -> strawberry.Schema:
     """`limits` default to QueryLimits()'s. Depth, aliases and nodes are checked by QueryCost
     rather than Strawberry's QueryDepthLimiter and MaxAliasesLimiter, which walk a fragment
     again at every spread (exponential time for fragments that spread each other twice) and
-    fail with a KeyError on a spread of an unknown fragment."""
+    fail with a KeyError on a spread of an unknown fragment. With a `tracer`, each operation
+    gets a span (schema/tracing.py)."""
     limits = limits or QueryLimits()
     documents = ValidDocuments(CACHE_SIZE)
     refused = RefusedDocuments(REFUSED_DOCUMENTS)
+    # First, so that the operation's span is around every other extension's work.
+    traced: list[Callable[[], SchemaExtension]] = (
+        [] if tracer is None else [lambda: OperationSpan(tracer)]
+    )
     return ConduitSchema(
         query=Query,
         mutation=Mutation,
         extensions=[
+            *traced,
             # Factories: a fresh extension per request (the cache lives with the schema).
             ErrorCodes,
             # Before the cache: every operation is costed, and one refused is not validated

@@ -60,6 +60,7 @@ from ratelimits.limiter import Budget
 from resolvers import limits as rate_limits
 from schema.documents import Recent
 from schema.errors import VALIDATION_FAILED
+from telemetry import tracing
 
 MAX_NODES_EXCEEDED = "MAX_NODE_LIMIT_EXCEEDED"
 # The argument that makes a field a connection: its value is how many nodes a page may hold.
@@ -263,6 +264,7 @@ class QueryCost(SchemaExtension):
                 context.graphql_document = refused.stand_in(context.operation_name)
                 context.pre_execution_errors = [self._replayed(refused, context.query)]
                 self.figures = refused.figures
+                tracing.note_cost(refused.figures.points, refused.figures.nodes)
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -276,6 +278,8 @@ class QueryCost(SchemaExtension):
             return
         analysis = _Analysis(context.schema._schema, document, context.variables or {})
         figures = self.figures = analysis.of_operation(operation)
+        # Within the operation, so its span (schema/tracing.py) is the current one.
+        tracing.note_cost(figures.points, figures.nodes)
         name = operation.name.value if operation.name else "anonymous"
         refusal = self._refusal(figures, name)
         if refusal is not None:

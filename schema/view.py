@@ -26,6 +26,7 @@ from resolvers.context import Context
 from rest.responses import JSONResponse, dumps
 from schema.errors import RATE_LIMITED, coded, has_code
 from schema.limits import RequestSpend, request_spend
+from telemetry.codes import note_error_codes
 
 BAD_REQUEST = "BAD_REQUEST"
 TIMEOUT = "TIMEOUT"
@@ -91,6 +92,9 @@ class GraphQLView(GraphQL[Context, None]):
         if result.errors and not all(has_code(e) for e in result.errors):
             request_id = request_id_of(request.scope)
             result.errors = [e if has_code(e) else coded(e, request_id) for e in result.errors]
+        if result.errors:
+            codes = (str((e.extensions or {}).get("code", "-")) for e in result.errors)
+            note_error_codes(request.scope, codes)
         return await super().process_result(request, result)
 
     def create_response(
@@ -125,11 +129,13 @@ class GraphQLView(GraphQL[Context, None]):
         except HTTPException as error:
             body = {"errors": [{"message": error.reason, "extensions": {"code": BAD_REQUEST}}]}
             response = JSONResponse(body, status_code=error.status_code)
+            note_error_codes(scope, [BAD_REQUEST])
         except RateLimited as error:
             # Refused before any operation ran: the client's request budget is spent.
             refused = coded(GraphQLError(str(error), original_error=error), request_id_of(scope))
             response = JSONResponse({"errors": [refused.formatted]}, status_code=429)
             response.headers.update(refusal_headers(error.limit, error.retry_after))
+            note_error_codes(scope, [RATE_LIMITED])
         await response(scope, receive, send)
 
 

@@ -336,6 +336,15 @@ def test_functions_run_the_package_with_tracing(tf: Config) -> None:
     assert tf.locals["source_code_hash"] == "${filebase64sha256(var.lambda_zip)}"
 
 
+def test_the_api_sends_its_spans_to_the_adot_collector_when_given_one(tf: Config) -> None:
+    """docs/aws.md: the layer runs the collector; the app's OTLP exporter sends to it."""
+    api = tf.of_type("aws_lambda_function")["api"]
+    assert "var.otel_collector_layer_arn" in str(api["layers"])
+    environment = tf.locals["api_environment"]
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" in environment
+    assert "http://localhost:4318" in environment
+
+
 # --- Events: exactly events/subscriptions.py ---
 
 

@@ -16,6 +16,9 @@ locals {
       # Each container's memory counts alone: the budgets are counted in DynamoDB.
       CONDUIT_RATE_LIMIT_URL = "dynamodb://${aws_dynamodb_table.rate_limits.name}"
     },
+    # With the ADOT collector layer, the app's spans go to the collector it runs beside the
+    # function (OTLP/HTTP on localhost:4318), which sends them on to X-Ray (docs/aws.md).
+    { for name, value in { OTEL_EXPORTER_OTLP_ENDPOINT = "http://localhost:4318" } : name => value if var.otel_collector_layer_arn != "" },
     # Every domain's CONDUIT_<DOMAIN>_URL: the API opens all the stores.
     values(local.store_url_env)...
   )
@@ -36,6 +39,7 @@ resource "aws_lambda_function" "api" {
   timeout                        = var.lambda_timeout_seconds
   reserved_concurrent_executions = var.api_reserved_concurrency
   kms_key_arn                    = aws_kms_key.main.arn
+  layers                         = var.otel_collector_layer_arn == "" ? [] : [var.otel_collector_layer_arn]
 
   environment {
     variables = local.api_environment

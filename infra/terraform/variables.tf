@@ -211,3 +211,14 @@ variable "lambda_errors_threshold" {
     error_message = "lambda_errors_threshold must be 0 or more."
   }
 }
+
+variable "otel_collector_layer_arn" {
+  description = "ARN of an AWS Distro for OpenTelemetry (ADOT) collector layer for the API function, or empty: with one, the app's request, operation and store spans reach X-Ray (docs/aws.md)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.otel_collector_layer_arn == "" || can(regex("^arn:aws:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", var.otel_collector_layer_arn))
+    error_message = "otel_collector_layer_arn must be empty or a versioned Lambda layer ARN (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION)."
+  }
+}

@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from models.errors import Invalid
 from stores.errors import StoreUnavailable
 from stores.round_trips import record_round_trip
+from telemetry import tracing
 
 # Error codes that mean "the service cannot serve now" rather than "this request is wrong".
 # botocore has retried them already (standard mode) by the time they reach a store.
@@ -52,15 +53,29 @@ class DynamoTable:
     """One domain's table, reached through a shared boto3 client. boto3 blocks, so every call
     runs on the backend's thread pool and the event loop keeps serving other requests."""
 
-    def __init__(self, client: Any, table_name: str, executor: ThreadPoolExecutor) -> None:
+    def __init__(
+        self, client: Any, table_name: str, executor: ThreadPoolExecutor, domain: str = "-"
+    ) -> None:
         self.client = client
         self.name = table_name
+        self.domain = domain  # what its calls' spans name (telemetry/tracing.py)
         self._executor = executor
 
     async def call(self, operation: str, **arguments: Any) -> dict[str, Any]:
         """Send one request (`operation` is a boto3 client method, such as "get_item") and
         return its response. A ClientError that is the caller's business (a failed
         condition, a cancelled transaction) is raised as it is."""
+        tracer = tracing.current()
+        if tracer is None:
+            return await self._send(operation, arguments)
+        # One span here rather than opentelemetry-instrumentation-botocore's: boto3 runs on the
+        # thread pool, where the request's span is not current (run_in_executor does not copy
+        # the context), so botocore's spans would start traces of their own.
+        kind = "".join(word.capitalize() for word in operation.split("_"))
+        with tracing.store_call(tracer, kind, self.domain, "dynamodb"):
+            return await self._send(operation, arguments)
+
+    async def _send(self, operation: str, arguments: dict[str, Any]) -> dict[str, Any]:
         method = getattr(self.client, operation)
         record_round_trip()
         loop = asyncio.get_running_loop()

@@ -57,7 +57,7 @@ class DynamoBackend:
                 "DynamoDB stores need an AWS region: set AWS_DEFAULT_REGION"
             ) from None
         self._executor = ThreadPoolExecutor(MAX_CONCURRENT_CALLS, thread_name_prefix="dynamodb")
-        self._tables = {d: DynamoTable(client, n, self._executor) for d, n in names.items()}
+        self._tables = {d: DynamoTable(client, n, self._executor, d) for d, n in names.items()}
 
     def table(self, domain: str) -> DynamoTable:
         return self._tables[domain]

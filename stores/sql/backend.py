@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import PoolSize
-from stores.sql import versioning
+from stores.sql import spans, versioning
 from stores.sql.engine import DEFAULT_POOL, create_engine
 
 
@@ -19,7 +19,7 @@ class SqlBackend:
         for domain, url in urls_by_domain.items():
             if url not in self._engines:
                 self._engines[url] = create_engine(url, pool)
-            self._domain_engines[domain] = self._engines[url]
+            self._domain_engines[domain] = spans.for_domain(self._engines[url], domain)
 
     def engine(self, domain: str) -> AsyncEngine:
         return self._domain_engines[domain]

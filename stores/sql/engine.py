@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from config import PoolSize
 from stores.round_trips import record_round_trip, statement_sent
+from stores.sql import spans
 
 # How long a SQLite writer waits for another writer before giving up (StoreUnavailable, a
 # 503), in seconds: as long as PostgreSQL may take to hand out a connection, below.
@@ -46,6 +47,7 @@ def create_engine(url: str, pool: PoolSize = DEFAULT_POOL) -> AsyncEngine:
         # round trips, BEGIN and ROLLBACK around it, before every use of a pooled connection.)
         event.listen(engine.sync_engine, "checkout", _replace_if_closed)
     event.listen(engine.sync_engine, "before_cursor_execute", _count)
+    spans.trace_statements(engine)
     return engine
 
 

@@ -25,6 +25,8 @@ from sqlalchemy.types import TypeEngine
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 from stores.round_trips import record_round_trip, statement_sent
+from stores.sql import spans
+from telemetry import tracing
 
 Row = Mapping[str, Any]
 
@@ -91,17 +93,20 @@ class Reads:
             return [dict(m) for m in (await conn.execute(statement, params)).mappings()]
         driver = (await conn.get_raw_connection()).driver_connection
         assert driver is not None  # a checked-out connection has its driver's
-        return await self.fetch_on(driver, dialect, conn.engine.url.database, shape, params)
+        database = conn.engine.url.database
+        return await self.fetch_on(driver, dialect, database, spans.domain_of(conn), shape, params)
 
     async def fetch_on(
         self,
         driver: asyncpg.Connection,
         dialect: Dialect,
         database: str | None,
+        domain: str,
         shape: Hashable,
         params: Mapping[str, Any],
     ) -> Sequence[Row]:
-        """The same on PostgreSQL, on an asyncpg connection of `database`."""
+        """The same on PostgreSQL, on an asyncpg connection of `database` (serving `domain`,
+        which its span names when tracing is on)."""
         key = (dialect.name, shape)
         compiled = self._compiled.get(key)
         if compiled is None:
@@ -110,7 +115,12 @@ class Reads:
         arguments = compiled.arguments(params)
         record_round_trip()
         statement_sent(database, compiled.sql, tuple(arguments))
-        return compiled.rows(await driver.fetch(compiled.sql, *arguments))
+        tracer = tracing.current()
+        if tracer is None:
+            return compiled.rows(await driver.fetch(compiled.sql, *arguments))
+        # Past SQLAlchemy, so past its cursor events: this read's span is made here.
+        with tracing.store_call(tracer, "SELECT", domain, dialect.name):
+            return compiled.rows(await driver.fetch(compiled.sql, *arguments))
 
     def _statement(self, dialect_name: str, shape: Hashable) -> Select[Any]:
         key = (dialect_name, shape)
@@ -133,6 +143,7 @@ class ReadConnections:
     def __init__(self, engine: AsyncEngine) -> None:
         self.dialect = engine.dialect
         self.database = engine.url.database
+        self.domain = spans.domain_of_engine(engine)
         self._pool = engine.sync_engine.pool
 
     async def fetch(
@@ -142,7 +153,9 @@ class ReadConnections:
         try:
             driver = pooled.driver_connection
             assert driver is not None  # a checked-out connection has its driver's
-            rows = await reads.fetch_on(driver, self.dialect, self.database, shape, params)
+            rows = await reads.fetch_on(
+                driver, self.dialect, self.database, self.domain, shape, params
+            )
         except asyncpg.PostgresError:
             pooled.close()  # the database refused the statement: the connection is sound
             raise
