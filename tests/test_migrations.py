@@ -32,6 +32,9 @@ from stores.sql.tables import METADATA_BY_DOMAIN
 from tests import postgres
 from tests.conftest import TEST_BACKENDS, run_python, settings_for, sqlite_urls
 
+# Migrating from nothing, up and down, again and again: left out of `dev.py test --fast`.
+pytestmark = pytest.mark.slow
+
 LAYOUTS = [
     layout
     for layout in ("sqlite", "sqlite-one-file", "postgresql", "postgresql-one-database")

@@ -16,6 +16,9 @@ from seed.__main__ import main
 from stores.factory import OpenStores
 from tests.conftest import separate_sqlite_files
 
+# Seeded data sets, each built whole: left out of `dev.py test --fast`.
+pytestmark = pytest.mark.slow
+
 USERS, ARTICLES = 20, 50
 
 

@@ -18,6 +18,9 @@ from tests import postgres
 from tests.conftest import TEST_BACKENDS, run_python
 from tests.live import free_port
 
+# A server process started for each case: left out of `dev.py test --fast`.
+pytestmark = pytest.mark.slow
+
 PREFIX = "conduit: configuration error: "
 PRODUCTION = {"CONDUIT_ENV": "production", "CONDUIT_JWT_SECRET": "s" * 48}
 

@@ -99,7 +99,18 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(params=[name for name in sorted(BACKENDS) if _server(name) in TEST_BACKENDS])
+# The embedded default's layout, every domain in one SQLite file, runs in the full suite: the
+# fast run (`dev.py test --fast`) has the same stores on four files.
+_SLOW = {"sqlite-one-file"}
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(name, marks=[pytest.mark.slow] if name in _SLOW else [])
+        for name in sorted(BACKENDS)
+        if _server(name) in TEST_BACKENDS
+    ]
+)
 def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[BackendFactory, Room]:
     # Resolved here, outside the test's event loop: the `postgres` fixture runs its own.
     name: str = request.param
