@@ -2,8 +2,11 @@
 named after it, and their manifest, the trusted documents of
 CONDUIT_GRAPHQL_TRUSTED_DOCUMENTS=on. The manifest is in the format of Apollo's persisted query
 manifests (what @apollo/generate-persisted-query-manifest writes), so a client can take the
-same ids from it. Each body is the file's operation as graphql-core prints it, which is how
-graphql-js prints it too: a client that hashes `print(document)` sends the manifest's id.
+same ids from it. Each body is the file's operation as graphql-core prints it, which for these
+operations is how graphql-js prints it too, so that a client that hashes `print(document)`
+sends the manifest's id: clients/typescript/manifest-ids.mjs checks that with graphql-js in CI.
+(Not for an object literal: graphql-core 3.3 prints `{ a: 1 }`, graphql-js 16 `{a: 1}`; the
+shipped operations take their inputs as variables.)
 
     python3 dev.py operations    # docs/operations/manifest.json, again after editing a file
 """

@@ -233,8 +233,8 @@ def _shipped(name: str) -> str:
 
 def test_trusted_documents_run_by_hash_or_by_their_text(trusted: Api) -> None:
     register = _shipped("Register")
-    variables = {"username": "jake", "email": "jake@example.com", "password": "jakejake"}
-    signed_up = by_hash(trusted, register, variables).json()
+    user = {"username": "jake", "email": "jake@example.com", "password": "jakejake"}
+    signed_up = by_hash(trusted, register, {"input": user}).json()
     assert signed_up["data"]["register"]["user"] == {
         "username": "jake",
         "email": "jake@example.com",

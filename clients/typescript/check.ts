@@ -23,7 +23,8 @@ export async function firstSlug(): Promise<string | undefined> {
 
 export async function signIn(): Promise<string> {
   // @ts-expect-error: the variables are the operation's, with their types
-  await execute(LoginDocument, { email: "jake@example.com" });
-  const { login } = await execute(LoginDocument, { email: "jake@example.com", password: "jakejake" });
+  await execute(LoginDocument, { input: { email: "jake@example.com" } });
+  const input = { email: "jake@example.com", password: "jakejake" };
+  const { login } = await execute(LoginDocument, { input });
   return login.token;
 }
