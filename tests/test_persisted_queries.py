@@ -4,6 +4,7 @@ document is held to, and trusted documents (only a manifest's operations run).""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import json
@@ -18,6 +19,7 @@ from starlette.testclient import TestClient
 
 from app import create_app
 from config import SHIPPED_OPERATIONS, ConfigError, Settings
+from schema import schema
 from schema.operations import read_manifest
 from tests.conftest import Api, error_codes
 from tests.graphql_ops import create_article
@@ -191,6 +193,16 @@ def test_a_hash_that_is_not_the_texts_is_a_bad_request_and_not_kept(api: Api) ->
     assert only_error(batch, 400)[0] == "BAD_REQUEST"
 
 
+def test_outside_http_a_bad_persisted_query_is_an_error_too() -> None:
+    """Where no view checks the request first (schema.execute in a script, a subscription's
+    payload), the extension refuses it itself, without running it."""
+    mismatched = asyncio.run(schema.execute(TAGS, operation_extensions=persisted(sha256("{}"))))
+    assert mismatched.data is None
+    assert [(e.extensions or {})["code"] for e in mismatched.errors or []] == ["BAD_REQUEST"]
+    unknown = asyncio.run(schema.execute(None, operation_extensions=persisted(sha256(TAGS))))
+    assert [e.message for e in unknown.errors or []] == ["PersistedQueryNotFound"]
+
+
 def test_an_invalid_document_is_not_kept(api: Api) -> None:
     invalid = "query Nope { nope }"
     assert only_error(with_text(api, invalid))[0] == "GRAPHQL_VALIDATION_FAILED"
@@ -271,6 +283,8 @@ def test_trusted_mode_still_refuses_bad_persisted_queries(trusted: Api) -> None:
     home = _shipped("Home")
     body = {"query": home, "extensions": persisted(sha256(home), version=2)}
     assert only_error(post(trusted, body), 400)[0] == "BAD_REQUEST"
+    code, message = only_error(post(trusted, {"variables": {}}), 400)
+    assert (code, message) == ("BAD_REQUEST", "No GraphQL query found in the request")
 
 
 def test_trusted_documents_on_means_the_shipped_manifest() -> None:
