@@ -36,25 +36,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--articles", type=int, default=1000)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    import uvloop
+    from bench.in_process import on_seeded_database
 
-    import logs
-    from bench.run import seed, server_env
-    from config import Settings
-    from tests.postgres import fresh_databases
-
-    with fresh_databases(1, prefix="conduit_bench") as [database]:
-        seed(database, args.articles)
-        settings = Settings.from_env(server_env(database))
-        with open("/dev/null", "w") as nowhere:
-            logs.configure(settings, nowhere)
-            uvloop.run(_measure(settings, args))
+    on_seeded_database(args.articles, lambda settings: _measure(settings, args))
     return 0
 
 
 async def _measure(settings: Any, args: argparse.Namespace) -> None:
     from app import create_app
-    from bench.in_process import _send
+    from bench.in_process import send_request
     from bench.scenarios import CONNECTION, PAGE
 
     text = f"{{ articles(first: {PAGE}) {{ {CONNECTION} }} }}"
@@ -68,10 +58,11 @@ async def _measure(settings: Any, args: argparse.Namespace) -> None:
     }
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        await _send(app, _post({"query": text, "extensions": persisted}))  # known by its hash
+        # Known by its hash from here on.
+        await send_request(app, _post({"query": text, "extensions": persisted}))
         for body in ways.values():
             for _ in range(100):  # warm: statement caches, the pool's connections
-                await _send(app, _post(body()))
+                await send_request(app, _post(body()))
         each = args.requests // CONCURRENCY
         spent: dict[str, list[float]] = {way: [] for way in ways}
         for _ in range(args.rounds):
@@ -90,10 +81,10 @@ async def _measure(settings: Any, args: argparse.Namespace) -> None:
 
 
 async def _send_many(app: Any, body: Callable[[], dict[str, Any]], times: int) -> None:
-    from bench.in_process import _send
+    from bench.in_process import send_request
 
     for _ in range(times):
-        await _send(app, _post(body()))
+        await send_request(app, _post(body()))
 
 
 def _post(body: dict[str, Any]) -> dict[str, Any]:
