@@ -44,13 +44,12 @@ def build_schema(
     tracer: Tracer | None = None,
     trusted: Mapping[str, str] | None = None,
 ) -> strawberry.Schema:
-    """`limits` default to QueryLimits()'s. With `trusted` (documents by the hex SHA-256 of
-    their text), only those run (schema/persisted.py); ConfigError if one
-    is not valid. Depth, aliases and nodes are checked by QueryCost
+    """`limits` default to QueryLimits()'s. Depth, aliases and nodes are checked by QueryCost
     rather than Strawberry's QueryDepthLimiter and MaxAliasesLimiter, which walk a fragment
     again at every spread (exponential time for fragments that spread each other twice) and
     fail with a KeyError on a spread of an unknown fragment. With a `tracer`, each operation
-    gets a span (schema/tracing.py)."""
+    gets a span (schema/tracing.py). With `trusted` (documents by the hex SHA-256 of their
+    text), only those run (schema/persisted.py): ConfigError if one is not valid."""
     limits = limits or QueryLimits()
     documents = ValidDocuments(CACHE_SIZE)
     refused = RefusedDocuments(REFUSED_DOCUMENTS)
