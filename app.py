@@ -47,6 +47,7 @@ from rest.routes import routes as rest_routes
 from schema import build_schema
 from schema import view as graphql_view
 from schema.limits import QueryLimits
+from schema.operations import read_manifest
 from schema.view import GraphQLView
 from stores import startup
 from stores.dynamodb.urls import is_dynamodb_url
@@ -164,8 +165,12 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
         max_aliases=settings.graphql_max_aliases,
         max_nodes=settings.graphql_max_nodes,
     )
+    trusted_path = settings.graphql_trusted_documents
     schema = build_schema(
-        production=settings.is_production, limits=limits, tracer=tracing.current()
+        production=settings.is_production,
+        limits=limits,
+        tracer=tracing.current(),
+        trusted=None if trusted_path is None else read_manifest(trusted_path),
     )
     graphql = GraphQLView(schema, context_for)
     seconds = settings.request_timeout_seconds

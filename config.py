@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///conduit.db"
@@ -45,6 +46,9 @@ DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_HEADER_BYTES = 16 * 1024
 DEFAULT_MAX_HEADERS = 100
 IN_PROCESS_BUS = "in-process"
+# The trusted documents of CONDUIT_GRAPHQL_TRUSTED_DOCUMENTS=on: the operations the project
+# ships, as `python3 dev.py operations` writes them.
+SHIPPED_OPERATIONS = Path(__file__).resolve().parent / "docs" / "operations" / "manifest.json"
 EVENTBRIDGE_SCHEME = "eventbridge://"
 # Seconds as an operator writes them: "10", "2.5"; no signs, exponents or "inf".
 _SECONDS = re.compile(r"^[0-9]+(\.[0-9]+)?$")
@@ -174,6 +178,8 @@ class Settings:
     graphql_max_depth: int = DEFAULT_GRAPHQL_MAX_DEPTH
     graphql_max_aliases: int = DEFAULT_GRAPHQL_MAX_ALIASES
     graphql_max_nodes: int = DEFAULT_GRAPHQL_MAX_NODES
+    # A persisted query manifest: only its documents run (schema/persisted.py). None: any.
+    graphql_trusted_documents: Path | None = None
     rate_limits: RateLimits = field(default_factory=RateLimits)
     metrics: bool = False  # Prometheus metrics at /metrics (telemetry/metrics.py)
 
@@ -270,6 +276,7 @@ class Settings:
             graphql_max_nodes=_whole_number(
                 get("GRAPHQL_MAX_NODES"), "GRAPHQL_MAX_NODES", DEFAULT_GRAPHQL_MAX_NODES
             ),
+            graphql_trusted_documents=_trusted_documents(get("GRAPHQL_TRUSTED_DOCUMENTS")),
             rate_limits=_rate_limits(get),
             metrics=_switch(get("METRICS"), "METRICS"),
         )
@@ -294,6 +301,19 @@ def _switch(raw: str | None, name: str) -> bool:
     if raw.lower() in ("on", "true", "1", "yes"):
         return True
     raise ConfigError(f"CONDUIT_{name}={raw!r}: use on or off")
+
+
+def _trusted_documents(raw: str | None) -> Path | None:
+    """off (the default), on for the operations the project ships, or a manifest's path."""
+    if raw is None or raw.lower() == "off":
+        return None
+    path = SHIPPED_OPERATIONS if raw.lower() == "on" else Path(raw)
+    if not path.is_file():
+        raise ConfigError(
+            f"CONDUIT_GRAPHQL_TRUSTED_DOCUMENTS={raw!r}: no such file {str(path)!r} "
+            "(use off, on for docs/operations/manifest.json, or a manifest's path)"
+        )
+    return path
 
 
 def _reader(source: Mapping[str, str]) -> Callable[[str], str | None]:

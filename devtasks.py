@@ -30,6 +30,7 @@ USAGE = """Set-up and everyday commands, on Python 3.11 or newer:
     python3 dev.py lint                      ruff and mypy
     python3 dev.py package                   build dist/lambda.zip, the AWS Lambda package
     python3 dev.py lock                      pin every dependency again (requirements.lock)
+    python3 dev.py operations                write docs/operations/manifest.json again
 """
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -95,7 +96,7 @@ def arguments_for_test(rest: list[str]) -> tuple[list[str], dict[str, str] | Non
 
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
-    if command not in ("serve", "test", "lint", "package", "lock"):
+    if command not in ("serve", "test", "lint", "package", "lock", "operations"):
         print(USAGE)
         return 0 if command in ("help", "-h", "--help") else 2
     # Serving and packaging need the runtime dependencies only; testing and linting the tools.
@@ -114,6 +115,8 @@ def main(argv: list[str]) -> int:
         return package()
     if command == "lock":
         return lock()
+    if command == "operations":
+        return run("python", "-m", "schema.operations")
     return run("ruff", "check", ".") or run("ruff", "format", "--check", ".") or run("mypy", ".")
 
 

@@ -16,6 +16,7 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to measure")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(args.root.resolve()))
+    on_seeded_database(args.articles, lambda settings: _measure(settings, args))
+    return 0
+
+
+def on_seeded_database(articles: int, measure: Callable[[Any], Coroutine[Any, Any, None]]) -> None:
+    """`measure(settings)` on uvloop, with the server's settings (bench.run.server_env) on a
+    fresh PostgreSQL database seeded with `articles`, the log written to /dev/null."""
     import uvloop
 
     import logs
@@ -40,12 +48,11 @@ def main(argv: list[str]) -> int:
     from tests.postgres import fresh_databases
 
     with fresh_databases(1, prefix="conduit_bench") as [database]:
-        seed(database, args.articles)
+        seed(database, articles)
         settings = Settings.from_env(server_env(database))
         with open("/dev/null", "w") as nowhere:
             logs.configure(settings, nowhere)
-            uvloop.run(_measure(settings, args))
-    return 0
+            uvloop.run(measure(settings))
 
 
 async def _measure(settings: Any, args: argparse.Namespace) -> None:
@@ -65,7 +72,7 @@ async def _measure(settings: Any, args: argparse.Namespace) -> None:
             if args.pages and name not in args.pages.split(","):
                 continue
             for _ in range(100):  # warm: statement caches, the pool's connections
-                await _send(app, scenario.request)
+                await send_request(app, scenario.request)
             each = args.requests // CONCURRENCY
             spent = []
             for _ in range(args.rounds):
@@ -84,10 +91,10 @@ async def _measure(settings: Any, args: argparse.Namespace) -> None:
 
 async def _send_many(app: Any, request: dict[str, Any], times: int) -> None:
     for _ in range(times):
-        await _send(app, request)
+        await send_request(app, request)
 
 
-async def _send(app: Any, request: dict[str, Any]) -> None:
+async def send_request(app: Any, request: dict[str, Any]) -> None:
     path, _, query = request["path"].partition("?")
     headers = [(k.lower().encode(), v.encode()) for k, v in request["headers"].items()]
     body = b""

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, parse, validate
 from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from config import ConfigError
 from schema.documents import DocumentCache, ValidDocuments
 from schema.errors import ErrorCodes
 from schema.limits import REFUSED_DOCUMENTS, QueryCost, QueryLimits, RefusedDocuments
 from schema.mutation import Mutation
+from schema.persisted import PERSISTED_DOCUMENTS, Persisted, PersistedDocuments, PersistedQueries
 from schema.query import Query
 from schema.scalars import DATETIME
 from schema.tracing import OperationSpan
@@ -36,21 +38,29 @@ class ConduitSchema(strawberry.Schema):
 
 
 def build_schema(
-    *, production: bool, limits: QueryLimits | None = None, tracer: Tracer | None = None
+    *,
+    production: bool,
+    limits: QueryLimits | None = None,
+    tracer: Tracer | None = None,
+    trusted: Mapping[str, str] | None = None,
 ) -> strawberry.Schema:
     """`limits` default to QueryLimits()'s. Depth, aliases and nodes are checked by QueryCost
     rather than Strawberry's QueryDepthLimiter and MaxAliasesLimiter, which walk a fragment
     again at every spread (exponential time for fragments that spread each other twice) and
     fail with a KeyError on a spread of an unknown fragment. With a `tracer`, each operation
-    gets a span (schema/tracing.py)."""
+    gets a span (schema/tracing.py). With `trusted` (documents by the hex SHA-256 of their
+    text), only those run (schema/persisted.py): ConfigError if one is not valid."""
     limits = limits or QueryLimits()
     documents = ValidDocuments(CACHE_SIZE)
     refused = RefusedDocuments(REFUSED_DOCUMENTS)
+    persisted = PersistedDocuments(PERSISTED_DOCUMENTS)
+    # Filled below, once there is a schema to validate them against.
+    trusted_documents: dict[str, Persisted] = {}
     # First, so that the operation's span is around every other extension's work.
     traced: list[Callable[[], SchemaExtension]] = (
         [] if tracer is None else [lambda: OperationSpan(tracer)]
     )
-    return ConduitSchema(
+    schema = ConduitSchema(
         query=Query,
         mutation=Mutation,
         extensions=[
@@ -60,6 +70,8 @@ def build_schema(
             # Before the cache: every operation is costed, and one refused is not validated
             # (nor, sent again, parsed).
             lambda: QueryCost(limits, refused),
+            # After QueryCost, which costs the document it finds as any other.
+            lambda: PersistedQueries(persisted, None if trusted is None else trusted_documents),
             lambda: DocumentCache(documents),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ],
@@ -69,6 +81,16 @@ def build_schema(
             scalar_map={datetime: DATETIME},
         ),
     )
+    for digest, text in (trusted or {}).items():
+        try:
+            document = parse(text)
+        except GraphQLError as error:
+            raise ConfigError(f"trusted document {digest}: {error.message}") from None
+        errors = validate(schema._schema, document)
+        if errors:
+            raise ConfigError(f"trusted document {digest}: {errors[0].message}")
+        trusted_documents[digest] = Persisted(text, document)
+    return schema
 
 
 # The schema as exported to schema.graphql (`strawberry export-schema schema:schema`).

@@ -9,11 +9,18 @@ see schema.limits.RefusedDocuments.)"""
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from typing import Generic, TypeAlias, TypeVar
 
-from graphql import DocumentNode
+from graphql import (
+    DocumentNode,
+    NameNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
 from strawberry.extensions import SchemaExtension
 
 K = TypeVar("K", bound=Hashable)
@@ -38,6 +45,22 @@ class Recent(Generic[K, V]):
         self._values.move_to_end(key)
         if len(self._values) > self._size:
             self._values.popitem(last=False)
+
+
+def text_digest(text: str) -> bytes:
+    """The SHA-256 of a document's text, as clients of persisted queries compute it."""
+    # surrogatepass: JSON may carry a lone surrogate, which strict UTF-8 cannot encode.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+def stand_in(operation: OperationType, operation_name: str | None) -> DocumentNode:
+    """A document for Strawberry to take the operation's type from (under the name the request
+    asks for), in place of one refused before it is parsed: with errors set before validation,
+    it is neither validated nor run."""
+    name = None if operation_name is None else NameNode(value=operation_name)
+    selections = SelectionSetNode(selections=())
+    definition = OperationDefinitionNode(operation=operation, name=name, selection_set=selections)
+    return DocumentNode(definitions=(definition,))
 
 
 # Valid documents, by their text.

@@ -17,7 +17,6 @@ time, before it is parsed."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextvars import ContextVar
@@ -38,7 +37,6 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
-    NameNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -58,7 +56,7 @@ from models.errors import RateLimited
 from models.pages import MAX_PAGE_SIZE
 from ratelimits.limiter import Budget
 from resolvers import limits as rate_limits
-from schema.documents import Recent
+from schema.documents import Recent, stand_in, text_digest
 from schema.errors import VALIDATION_FAILED
 from telemetry import tracing
 
@@ -132,16 +130,6 @@ class Refused:
     name: str  # as the error message names it
     position: int | None  # where the operation starts in the text (the error's location)
     figures: Figures
-
-    def stand_in(self, operation_name: str | None) -> DocumentNode:
-        """A document for Strawberry to take the operation's type from (under the name the
-        request asks for), in place of the one not parsed."""
-        name = None if operation_name is None else NameNode(value=operation_name)
-        selections = SelectionSetNode(selections=())
-        definition = OperationDefinitionNode(
-            operation=self.operation, name=name, selection_set=selections
-        )
-        return DocumentNode(definitions=(definition,))
 
 
 # By the digest of a document's text and the operation name the request gives.
@@ -261,7 +249,7 @@ class QueryCost(SchemaExtension):
             self._key = _text_key(context.query, context.operation_name)
             refused = self.refused.get(self._key)
             if refused is not None:
-                context.graphql_document = refused.stand_in(context.operation_name)
+                context.graphql_document = stand_in(refused.operation, context.operation_name)
                 context.pre_execution_errors = [self._replayed(refused, context.query)]
                 self.figures = refused.figures
                 tracing.note_cost(refused.figures.points, refused.figures.nodes)
@@ -389,5 +377,4 @@ class QueryCost(SchemaExtension):
 
 
 def _text_key(text: str, operation_name: str | None) -> tuple[bytes, str | None]:
-    # surrogatepass: JSON may carry a lone surrogate, which strict UTF-8 cannot encode.
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), operation_name
+    return text_digest(text), operation_name

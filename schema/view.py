@@ -7,14 +7,15 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
 
@@ -26,6 +27,7 @@ from resolvers.context import Context
 from rest.responses import JSONResponse, dumps
 from schema.errors import RATE_LIMITED, coded, has_code
 from schema.limits import RequestSpend, request_spend
+from schema.persisted import BadPersistedQuery, requested_hash
 from telemetry.codes import note_error_codes
 
 BAD_REQUEST = "BAD_REQUEST"
@@ -83,6 +85,26 @@ class GraphQLView(GraphQL[Context, None]):
         elif not isinstance(decoded, dict):
             raise HTTPException(400, _NOT_AN_OBJECT)
         return decoded
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """A persisted query over GET has no `query` either, and curl's `Accept: */*` would
+        have GraphiQL answer it."""
+        params = request.query_params
+        return "extensions" not in params and super().should_render_graphql_ide(request)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """A persisted query that breaks the protocol (another version, a hash that is no
+        SHA-256 or not the text's) is a bad request, as Apollo Server answers it: a client
+        that gets a 400 here stops sending hashes rather than retry with the same."""
+        parsed = await super().parse_http_body(request)
+        for operation in parsed if isinstance(parsed, list) else [parsed]:
+            try:
+                requested_hash(operation.extensions, operation.query)
+            except BadPersistedQuery as error:
+                raise HTTPException(400, str(error)) from None
+        return parsed
 
     async def process_result(
         self, request: Request, result: ExecutionResult

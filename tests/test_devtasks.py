@@ -72,6 +72,14 @@ def test_a_changed_pyproject_installs_again(calls: list[list[str]]) -> None:
     assert installs(calls) == [f"{root}[dev]", f"{root}[dev]"]
 
 
+def test_operations_writes_the_manifest_with_the_runtime_dependencies(
+    calls: list[list[str]],
+) -> None:
+    devtasks.main(["operations"])
+    assert installs(calls) == [str(devtasks.ROOT)]
+    assert calls[-1][1:] == ["-m", "schema.operations"]
+
+
 def test_fast_is_sqlite_only_without_the_slow_tests(calls: list[list[str]]) -> None:
     assert devtasks.main(["test", "--fast", "-q", "tests/test_smoke.py"]) == 0
     pytest_run = calls[-1]
