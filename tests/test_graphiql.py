@@ -4,10 +4,13 @@ examples; and in a real browser with no network but this server it runs operatio
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import shutil
+import subprocess
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -126,6 +129,38 @@ def test_the_vendored_files_are_the_pinned_packages_with_their_licences() -> Non
         assert not re.match(r"[\^~<>]", version), version  # exact, not a range
 
 
+def test_graphiql_assets_takes_each_pinned_package_from_npm(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`dev.py graphiql-assets` with npm stood in for: each package's tarball, as `npm pack`
+    leaves it, holds its files with a source map comment, which is left out."""
+    packed: list[str] = []
+
+    def npm_pack(args: list[str], **options: object) -> subprocess.CompletedProcess[str]:
+        destination, spec = Path(args[args.index("--pack-destination") + 1]), args[-1]
+        packed.append(spec)
+        package = spec.rsplit("@", 1)[0]
+        tarball = destination / f"{package}.tgz"
+        with tarfile.open(tarball, "w:gz") as archive:
+            for source in devtasks.GRAPHIQL_PACKAGES[package][1]:
+                content = f"{source} of {spec}\n//# sourceMappingURL=x.map\n".encode()
+                entry = tarfile.TarInfo(f"package/{source}")
+                entry.size = len(content)
+                archive.addfile(entry, io.BytesIO(content))
+        return subprocess.CompletedProcess(args, 0, stdout=f"{tarball.name}\n")
+
+    monkeypatch.setattr("devtasks.subprocess.run", npm_pack)
+    monkeypatch.setattr(devtasks, "GRAPHIQL_DIR", tmp_path)
+    assert devtasks.main(["graphiql-assets"]) == 0
+    pins = devtasks.GRAPHIQL_PACKAGES
+    assert packed == [f"{package}@{version}" for package, (version, _) in pins.items()]
+    assert (tmp_path / "react.production.min.js").read_text() == (
+        "umd/react.production.min.js of react@18.3.1\n"
+    )
+    written = {p.name for p in tmp_path.iterdir()}
+    assert written == {name for _, files in pins.values() for name in files.values()}
+
+
 @pytest.mark.slow  # starts a server and a browser: 4 to 10 s
 def test_graphiql_runs_operations_with_no_network_but_this_server(tmp_path: Path) -> None:
     if shutil.which(CHROMIUM) is None:
@@ -137,7 +172,7 @@ def test_graphiql_runs_operations_with_no_network_but_this_server(tmp_path: Path
         uvicorn_server(env, workers=1, log=tmp_path / "server.log") as base_url,
         chromium_page() as page,
     ):
-        page.send("Page.navigate", url=f"{base_url}/graphql")
+        page.send("Page.navigate", url=f"{base_url}/")  # the URL uvicorn prints: on to /graphql
         page.wait_for(f"{QUERY_EDITOR}?.operationName === 'Register'", BROWSER_SECONDS)
         headers = page.wait_for(f"{HEADERS_EDITOR}?.getValue()", 5)
         assert json.loads(headers) == {"Authorization": AUTHORIZATION_HINT}
