@@ -73,8 +73,9 @@ def test_every_file_the_page_names_is_served_as_what_it_is(http: TestClient) -> 
     for url in _referenced(_page(http).text):
         if url.startswith("data:"):
             continue
-        response = http.get(url)
+        response = http.get(url)  # asking for gzip, as browsers do
         assert response.status_code == 200, url
+        assert response.headers["content-encoding"] == "gzip", url
         name = url.split("?")[0].removeprefix(f"{ASSET_PREFIX}/")
         assert response.content == (HERE / name).read_bytes(), url
         assert response.headers["content-type"] == CONTENT_TYPES[Path(name).suffix], url
@@ -83,6 +84,9 @@ def test_every_file_the_page_names_is_served_as_what_it_is(http: TestClient) -> 
         again = http.get(url, headers={"If-None-Match": response.headers["etag"]})
         assert again.status_code == 304
         assert again.content == b""
+        plain = http.get(url, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers
+        assert plain.content == response.content
 
 
 def test_no_other_file_beside_them_is_served(http: TestClient) -> None:

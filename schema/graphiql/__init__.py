@@ -5,10 +5,12 @@ their versions); conduit-graphiql.js starts GraphiQL with the example operations
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import html
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from starlette.requests import Request
@@ -73,11 +75,25 @@ class Asset:
     def url(self) -> str:
         return f"{ASSET_PREFIX}/{self.name}?v={self.digest}"
 
+    @cached_property
+    def gzipped(self) -> bytes:
+        """Made on first request rather than at start, which a Lambda's cold start would pay:
+        GraphiQL's 1.5 MB are 630 kB compressed."""
+        return gzip.compress(self.content, mtime=0)
+
     async def serve(self, request: Request) -> Response:
         etag = f'"{self.digest}"'
-        headers = {"Cache-Control": _ASSET_CACHE, "ETag": etag, "X-Content-Type-Options": "nosniff"}
+        headers = {
+            "Cache-Control": _ASSET_CACHE,
+            "ETag": etag,
+            "Vary": "Accept-Encoding",
+            "X-Content-Type-Options": "nosniff",
+        }
         if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers=headers)
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            headers["Content-Encoding"] = "gzip"
+            return Response(self.gzipped, media_type=self.content_type, headers=headers)
         return Response(self.content, media_type=self.content_type, headers=headers)
 
 
