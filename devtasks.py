@@ -60,13 +60,13 @@ LEFT_OUT = ("bin/*", "*/__pycache__/*", "*.pyc")
 # uvicorn[standard] alone would add 6 MB to the zip (20 MB unpacked).
 NOT_FOR_LAMBDA = ("uvicorn",)
 # GraphiQL's files, served by the app itself (schema/graphiql) so that it works offline: each
-# npm package at its exact version, and what of it is kept under which name. GraphiQL 3 is the
-# last line with a UMD bundle (no bundler, no import map); it takes React 18's UMD builds, the
-# last React to have them.
+# npm package at its exact version, and what of it is kept under which name. GraphiQL 4 is the
+# last line with a UMD bundle (5 is ES modules with Monaco's web workers: a bundler or an import
+# map); it takes React 18's UMD builds, the last React to have them.
 GRAPHIQL_DIR = ROOT / "schema" / "graphiql"
 GRAPHIQL_PACKAGES: dict[str, tuple[str, dict[str, str]]] = {
     "graphiql": (
-        "3.9.0",
+        "4.1.2",
         {
             "graphiql.min.js": "graphiql.min.js",
             "graphiql.min.css": "graphiql.min.css",
