@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import tarfile
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,13 @@ def test_the_vendored_files_are_the_pinned_packages_with_their_licences() -> Non
         assert (HERE / f"{package}.LICENSE").read_text().startswith("MIT License\n")
         assert f"`{package}` {version}" in docs, package
         assert not re.match(r"[\^~<>]", version), version  # exact, not a range
+
+
+def test_the_lambda_package_carries_them_and_their_licences() -> None:
+    setuptools = tomllib.loads((PROJECT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packaged = set(devtasks.project_files(setuptools))
+    shipped = {p.relative_to(PROJECT).as_posix() for p in HERE.iterdir() if p.is_file()}
+    assert shipped <= packaged
 
 
 def test_graphiql_assets_takes_each_pinned_package_from_npm(
