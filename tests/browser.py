@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from itertools import count
 from typing import Any
 
-CHROMIUM = "chromium"
+# Debian's package first, as .ci/run installs it; the others are what GitHub's runners have.
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 # A port nothing listens on: a request that is not to loopback fails at once.
 _NO_PROXY = "127.0.0.1:9"
 _OPTIONS = (
@@ -107,12 +108,16 @@ class Page:
         return messages
 
 
+def find_browser() -> str | None:
+    return next((path for name in BROWSERS if (path := shutil.which(name))), None)
+
+
 @contextmanager
 def chromium_page() -> Iterator[Page]:
     """A blank tab of a new headless Chromium with a profile of its own, closed on exit; its
     requests are recorded (Network.requestWillBeSent events), as is what it logs."""
-    binary = shutil.which(CHROMIUM)
-    assert binary, f"{CHROMIUM} is not installed"
+    binary = find_browser()
+    assert binary, f"none of {', '.join(BROWSERS)} is installed"
     command_read, command_write = os.pipe()
     answer_read, answer_write = os.pipe()
     with tempfile.TemporaryDirectory(prefix="conduit-chromium-") as profile:

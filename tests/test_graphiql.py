@@ -8,7 +8,6 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import tarfile
 import tomllib
@@ -24,7 +23,7 @@ from starlette.testclient import TestClient
 import devtasks
 from app import create_app
 from schema.graphiql import ASSET_PREFIX, AUTHORIZATION_HINT, EXAMPLES, HERE, example_tabs
-from tests.browser import CHROMIUM, Page, chromium_page
+from tests.browser import Page, chromium_page, find_browser
 from tests.conftest import PROJECT, separate_sqlite_files
 from tests.live import uvicorn_server
 
@@ -175,10 +174,10 @@ def test_graphiql_assets_takes_each_pinned_package_from_npm(
 
 @pytest.mark.slow  # starts a server and a browser: 4 to 10 s
 def test_graphiql_runs_operations_with_no_network_but_this_server(tmp_path: Path) -> None:
-    if shutil.which(CHROMIUM) is None:
+    if find_browser() is None:
         if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is not installed; .ci/run installs it")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI runs this")
+            pytest.fail("chromium is not installed; .ci/run installs it")
+        pytest.skip("chromium is not installed (apt-get install chromium); CI runs this test")
     env = {"CONDUIT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/conduit.db"}
     with (
         uvicorn_server(env, workers=1, log=tmp_path / "server.log") as base_url,
