@@ -46,6 +46,7 @@ from rest.routes import not_found as rest_not_found
 from rest.routes import routes as rest_routes
 from schema import build_schema
 from schema import view as graphql_view
+from schema.graphiql import GraphiQL
 from schema.limits import QueryLimits
 from schema.operations import read_manifest
 from schema.view import GraphQLView
@@ -172,7 +173,8 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
         tracer=tracing.current(),
         trusted=None if trusted_path is None else read_manifest(trusted_path),
     )
-    graphql = GraphQLView(schema, context_for)
+    graphiql = GraphiQL("/graphql")
+    graphql = GraphQLView(schema, context_for, graphiql)
     seconds = settings.request_timeout_seconds
     metrics = _request_metrics() if settings.metrics else None
     return Starlette(
@@ -183,6 +185,7 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
             Route("/graphql", Deadline(graphql, seconds, lambda: graphql_view.timed_out(seconds))),
+            *graphiql.routes(),
             Mount(
                 "/api",
                 app=Deadline(

@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 import tempfile
 import tomllib
 import venv
@@ -31,6 +32,7 @@ USAGE = """Set-up and everyday commands, on Python 3.11 or newer:
     python3 dev.py package                   build dist/lambda.zip, the AWS Lambda package
     python3 dev.py lock                      pin every dependency again (requirements.lock)
     python3 dev.py operations                write docs/operations/manifest.json again
+    python3 dev.py graphiql-assets           fetch GraphiQL's pinned files again (npm pack)
 """
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -58,6 +60,34 @@ LEFT_OUT = ("bin/*", "*/__pycache__/*", "*.pyc")
 # Runtime dependencies the Lambda does without: Mangum takes the place of the ASGI server, and
 # uvicorn[standard] alone would add 6 MB to the zip (20 MB unpacked).
 NOT_FOR_LAMBDA = ("uvicorn",)
+# GraphiQL's files, served by the app itself (schema/graphiql) so that it works offline: each
+# npm package at its exact version, and what of it is kept under which name. GraphiQL 4 is the
+# last line with a UMD bundle (5 is ES modules with Monaco's web workers: a bundler or an import
+# map); it takes React 18's UMD builds, the last React to have them.
+GRAPHIQL_DIR = ROOT / "schema" / "graphiql"
+GRAPHIQL_PACKAGES: dict[str, tuple[str, dict[str, str]]] = {
+    "graphiql": (
+        "4.1.2",
+        {
+            "graphiql.min.js": "graphiql.min.js",
+            "graphiql.min.css": "graphiql.min.css",
+            "LICENSE": "graphiql.LICENSE",
+        },
+    ),
+    "react": (
+        "18.3.1",
+        {"umd/react.production.min.js": "react.production.min.js", "LICENSE": "react.LICENSE"},
+    ),
+    "react-dom": (
+        "18.3.1",
+        {
+            "umd/react-dom.production.min.js": "react-dom.production.min.js",
+            "LICENSE": "react-dom.LICENSE",
+        },
+    ),
+}
+# The source maps are not shipped: a browser's developer tools would ask for them in vain.
+_SOURCE_MAP_COMMENT = re.compile(rb"\n//# sourceMappingURL=\S+\s*$")
 
 
 def ensure_environment(*, dev: bool = True) -> None:
@@ -96,9 +126,11 @@ def arguments_for_test(rest: list[str]) -> tuple[list[str], dict[str, str] | Non
 
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
-    if command not in ("serve", "test", "lint", "package", "lock", "operations"):
+    if command not in ("serve", "test", "lint", "package", "lock", "operations", "graphiql-assets"):
         print(USAGE)
         return 0 if command in ("help", "-h", "--help") else 2
+    if command == "graphiql-assets":  # npm's work alone: no .venv needed
+        return graphiql_assets()
     # Serving and packaging need the runtime dependencies only; testing and linting the tools.
     ensure_environment(dev=command in ("test", "lint"))
     if command == "serve":
@@ -172,6 +204,30 @@ def lock() -> int:
     digest = f"# dependencies-sha256: {dependencies_digest()}\n"
     _lock().write_text(LOCK_HEADER + digest + "".join(f"{pin}\n" for pin in pins))
     print(f"{_lock().relative_to(ROOT)}: {len(pins)} pinned")
+    return 0
+
+
+def graphiql_assets() -> int:
+    """GRAPHIQL_PACKAGES' files into schema/graphiql, each from its package's tarball as the
+    npm registry has it (`npm pack`), without its source map comment."""
+    with tempfile.TemporaryDirectory(prefix="conduit-graphiql-") as directory:
+        for package, (version, files) in GRAPHIQL_PACKAGES.items():
+            spec = f"{package}@{version}"
+            packed = subprocess.run(
+                ["npm", "pack", "--silent", "--pack-destination", directory, spec],  # noqa: S607 - npm from PATH
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            tarball = Path(directory) / packed.stdout.split()[-1]
+            with tarfile.open(tarball) as archive:
+                for source, name in files.items():
+                    member = archive.extractfile(f"package/{source}")
+                    if member is None:
+                        sys.exit(f"{spec} has no file {source}")
+                    content = _SOURCE_MAP_COMMENT.sub(b"\n", member.read())
+                    (GRAPHIQL_DIR / name).write_bytes(content)
+            print(f"{spec}: {', '.join(files.values())}")
     return 0
 
 

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -26,6 +26,7 @@ from resolvers import limits
 from resolvers.context import Context
 from rest.responses import JSONResponse, dumps
 from schema.errors import RATE_LIMITED, coded, has_code
+from schema.graphiql import GraphiQL
 from schema.limits import RequestSpend, request_spend
 from schema.persisted import BadPersistedQuery, requested_hash
 from telemetry.codes import note_error_codes
@@ -44,10 +45,18 @@ _OPERATION_MEMBERS: dict[str, type] = {
 
 class GraphQLView(GraphQL[Context, None]):
     def __init__(
-        self, schema: BaseSchema, context_for: Callable[[Request], Awaitable[Context]]
+        self,
+        schema: BaseSchema,
+        context_for: Callable[[Request], Awaitable[Context]],
+        graphiql: GraphiQL,
     ) -> None:
         super().__init__(schema, allow_queries_via_get=True)
         self._context_for = context_for
+        self._graphiql = graphiql
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """Ours rather than Strawberry's page, which loads GraphiQL from a CDN."""
+        return self._graphiql.page()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
