@@ -33,16 +33,19 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     NameNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     Source,
+    ValueNode,
     VariableNode,
     get_named_type,
 )
@@ -55,6 +58,7 @@ from config import (
     DEFAULT_GRAPHQL_MAX_NODES,
 )
 from models.errors import RateLimited
+from models.ids import MAX_NODE_IDS
 from models.pages import MAX_PAGE_SIZE
 from ratelimits.limiter import Budget
 from resolvers import limits as rate_limits
@@ -65,6 +69,8 @@ from telemetry import tracing
 MAX_NODES_EXCEEDED = "MAX_NODE_LIMIT_EXCEEDED"
 # The argument that makes a field a connection: its value is how many nodes a page may hold.
 _PAGE_SIZE_ARGUMENT = "first"
+# The argument that makes a field a list of objects by id (`nodes`): as many as its ids.
+_IDS_ARGUMENT = "ids"
 # GitHub's points: one per hundred connection pages to read, and never less than one.
 _REQUESTS_PER_POINT = 100
 # Refused documents remembered (a few hundred bytes each, no AST).
@@ -204,7 +210,9 @@ class _Analysis:
         if name.startswith("__") or node.selection_set is None:
             # Introspection is bounded by the schema, as Strawberry's depth limiter assumes.
             return Figures(aliases=aliases)
-        fields = parent.fields if isinstance(parent, GraphQLObjectType) else {}
+        fields = (
+            parent.fields if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) else {}
+        )
         definition = fields.get(name)
         # A field the type lacks (left to validation) still counts for depth and aliases.
         inner = self._selections(
@@ -221,14 +229,15 @@ class _Analysis:
         )
 
     def _page_size(self, node: FieldNode, definition: GraphQLField) -> int | None:
-        """How many nodes the connection at `node` may return; None if it is no connection.
-        A size the resolver will refuse (0, 1000) counts as at most a full page, so that its
-        own clear error reaches the client, not this one."""
+        """How many nodes the connection (or list by ids) at `node` may return; None if it is
+        neither. A size the resolver will refuse (0, 1000, 101 ids) counts as at most a full
+        page, so that its own clear error reaches the client, not this one."""
+        if _IDS_ARGUMENT in definition.args:
+            return self._ids_given(node)
         argument = definition.args.get(_PAGE_SIZE_ARGUMENT)
         if argument is None:
             return None
-        arguments = node.arguments or ()
-        given = next((a.value for a in arguments if a.name.value == _PAGE_SIZE_ARGUMENT), None)
+        given = _argument(node, _PAGE_SIZE_ARGUMENT)
         value: Any = argument.default_value
         if isinstance(given, IntValueNode):
             value = int(given.value)
@@ -239,6 +248,21 @@ class _Analysis:
         if not isinstance(value, int) or isinstance(value, bool):
             return MAX_PAGE_SIZE
         return min(max(value, 0), MAX_PAGE_SIZE)
+
+    def _ids_given(self, node: FieldNode) -> int:
+        """How many ids `node` passes, as a list or a variable holding one (a single id is a
+        list of one, as GraphQL's input coercion has it)."""
+        given = _argument(node, _IDS_ARGUMENT)
+        count = MAX_NODE_IDS
+        if isinstance(given, ListValueNode):
+            count = len(given.values)
+        elif isinstance(given, VariableNode):
+            self.read_variables = True
+            value = self.variables.get(given.name.value)
+            count = len(value) if isinstance(value, list) else 1
+        elif given is not None:
+            count = 1
+        return min(count, MAX_NODE_IDS)
 
 
 class QueryCost(SchemaExtension):
@@ -386,6 +410,10 @@ class QueryCost(SchemaExtension):
             return GraphQLError(str(error), original_error=error)
         spend.budget = budget or spend.budget
         return None
+
+
+def _argument(node: FieldNode, name: str) -> ValueNode | None:
+    return next((a.value for a in node.arguments or () if a.name.value == name), None)
 
 
 def _text_key(text: str, operation_name: str | None) -> tuple[bytes, str | None]:
