@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from stores.dynamodb.comments import DynamoCommentStore
+from stores.sql.comments import SqlCommentStore
 from tests.conftest import Api
 from tests.graphql_ops import (
     ADD_COMMENT,
@@ -176,6 +178,28 @@ def test_nodes_answer_in_order_with_null_for_what_is_not_there(
     ]
     assert nodes(api, asked[-2:]) == [None, None]
     assert nodes(api, [], "bob") == []
+
+
+async def _not_yet(self: object, article_id: int) -> None:
+    """A comments domain that has not received an ArticleDeleted yet."""
+
+
+def test_a_comment_hides_with_its_article_before_the_comments_domain_hears_of_it(
+    api: Api, world: dict[str, Any], backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = DynamoCommentStore if backend == "dynamodb" else SqlCommentStore
+    monkeypatch.setattr(store, "forget_article", _not_yet)
+    deleted = "mutation($slug: String!) { deleteArticle(slug: $slug) { id } }"
+    data(api.graphql(deleted, {"slug": world["slug"]}, as_user="alice"))
+    assert nodes(api, [world["comment"], world["bob_profile"]], "bob") == [
+        None,
+        {
+            "__typename": "Profile",
+            "id": world["bob_profile"],
+            "username": "bob",
+            "following": False,
+        },
+    ]
 
 
 @pytest.mark.parametrize(
