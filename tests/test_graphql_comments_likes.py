@@ -134,53 +134,53 @@ def _encoded(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-# Numbers no comment has, and ids of no comment: well-formed, so "not found".
+NOT_AN_ID = {"id": ["is not a valid id"]}
+
+
 @pytest.mark.parametrize(
-    "comment_id",
+    ("comment_id", "code", "fields"),
     [
-        "0",
-        "99999999999999999999",
-        "999999",
-        _encoded("Comment:999999"),
-        _encoded("Profile:1"),
-        _encoded("Article:1"),
+        # Numbers no comment has, and ids of no comment: well-formed, so not found.
+        *(
+            (comment_id, "NOT_FOUND", COMMENT_NOT_FOUND)
+            for comment_id in [
+                "0",
+                "99999999999999999999",
+                "999999",
+                _encoded("Comment:999999"),
+                _encoded("Profile:1"),
+                _encoded("Article:1"),
+            ]
+        ),
+        # Neither a number nor an id: not base64, not canonical base64, a type that has no
+        # ids, a number no id can hold.
+        *(
+            (comment_id, "BAD_USER_INPUT", NOT_AN_ID)
+            for comment_id in [
+                "abc",
+                "-1",
+                "1.5",
+                "",
+                " 1",
+                "\u0661",
+                _encoded("Comment:12").rstrip("="),
+                _encoded("Comment:01"),
+                _encoded("Tag:1"),
+                _encoded("Comment:-1"),
+                _encoded("Comment:99999999999999999999"),
+            ]
+        ),
     ],
 )
-def test_delete_unknown_comment_is_not_found(api: Api, comment_id: str) -> None:
+def test_delete_comment_by_what_names_no_comment(
+    api: Api, comment_id: str, code: str, fields: dict[str, list[str]]
+) -> None:
     alice = api.register("alice")
     slug = create_article(api, alice)["slug"]
     add_comment(api, alice, slug)
     body = _delete_comment(api, comment_id, alice)
     assert body["data"] is None
-    assert_error(body, "NOT_FOUND", COMMENT_NOT_FOUND)
-    assert _comments(api, slug)["totalCount"] == 1
-
-
-# Neither a number nor an id: not base64, not canonical base64, a type that has no ids, a
-# number no id can hold.
-@pytest.mark.parametrize(
-    "comment_id",
-    [
-        "abc",
-        "-1",
-        "1.5",
-        "",
-        " 1",
-        "\u0661",
-        _encoded("Comment:12").rstrip("="),
-        _encoded("Comment:01"),
-        _encoded("Tag:1"),
-        _encoded("Comment:-1"),
-        _encoded("Comment:99999999999999999999"),
-    ],
-)
-def test_delete_comment_with_text_that_is_no_id_is_bad_input(api: Api, comment_id: str) -> None:
-    alice = api.register("alice")
-    slug = create_article(api, alice)["slug"]
-    add_comment(api, alice, slug)
-    body = _delete_comment(api, comment_id, alice)
-    assert body["data"] is None
-    assert_error(body, "BAD_USER_INPUT", {"id": ["is not a valid id"]})
+    assert_error(body, code, fields)
     assert _comments(api, slug)["totalCount"] == 1
 
 
