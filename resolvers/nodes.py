@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from models.articles import Article
 from models.comments import Comment
 from models.errors import Invalid
-from models.ids import MAX_NODE_IDS, GlobalId, Kind, require_global_id
+from models.ids import MAX_NODE_IDS, Kind, require_global_id
 from resolvers import users
 from resolvers.context import Context
 from resolvers.profiles import Profile
@@ -20,15 +20,12 @@ from resolvers.users import SignedIn
 Found = Article | Comment | Profile | SignedIn
 
 
-def parse_ids(raw_ids: Sequence[str], field: str) -> list[GlobalId]:
-    """The ids, all valid and at most MAX_NODE_IDS of them; Invalid on `field` otherwise."""
+async def find(ctx: Context, raw_ids: Sequence[str], field: str) -> list[Found | None]:
+    """What each id names, in order; None where it names nothing the viewer may see. Invalid,
+    on `field`, unless every id is valid and there are at most MAX_NODE_IDS of them."""
     if len(raw_ids) > MAX_NODE_IDS:
         raise Invalid({field: [f"can name at most {MAX_NODE_IDS} objects at once"]})
-    return [require_global_id(raw, field) for raw in raw_ids]
-
-
-async def find(ctx: Context, ids: Sequence[GlobalId]) -> list[Found | None]:
-    """What each id names, in order; None where it names nothing the viewer may see."""
+    ids = [require_global_id(raw, field) for raw in raw_ids]
     viewer_id = ctx.viewer_id()
 
     def numbers(kind: Kind) -> list[int]:

@@ -8,15 +8,15 @@ from collections.abc import Sequence
 
 from models.articles import Article as ArticleRecord
 from models.comments import Comment as CommentRecord
-from models.ids import GlobalId
 from resolvers import nodes
 from resolvers.nodes import Found
 from resolvers.profiles import Profile as ProfileRecord
 from schema.types import Article, Comment, Info, Node, Profile, User
 
 
-async def nodes_of(info: Info, ids: Sequence[GlobalId]) -> list[Node | None]:
-    found = await nodes.find(info.context, ids)
+async def nodes_of(info: Info, ids: Sequence[str], field: str) -> list[Node | None]:
+    """`field` is the argument that gave the ids, which an error about them names."""
+    found = await nodes.find(info.context, ids, field)
     articles, comments = await asyncio.gather(
         Article.page(info, [r for r in found if isinstance(r, ArticleRecord)]),
         Comment.page(info, [r for r in found if isinstance(r, CommentRecord)]),

@@ -8,7 +8,6 @@ import strawberry
 
 from models.ids import MAX_NODE_IDS
 from resolvers import articles, profiles, users
-from resolvers.nodes import parse_ids
 from schema.nodes import nodes_of
 from schema.pagination import (
     AFTER_DESCRIPTION,
@@ -76,7 +75,7 @@ class Query:
         "see (a User only for the viewer themselves). BAD_USER_INPUT for text that is no id."
     )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        [found] = await nodes_of(info, parse_ids([id], "id"))
+        [found] = await nodes_of(info, [id], "id")
         return found
 
     @strawberry.field(
@@ -84,7 +83,7 @@ class Query:
         f"would be; at most {MAX_NODE_IDS} ids."
     )
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
-        return await nodes_of(info, parse_ids(ids, "ids"))
+        return await nodes_of(info, ids, "ids")
 
     @strawberry.field(description="Every tag in use, sorted.")
     async def tags(self, info: Info) -> list[str]:

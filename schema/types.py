@@ -31,6 +31,10 @@ from schema.prefetch import read_if, selected_names
 Info = strawberry.Info[Context, None]
 
 
+def node_id(kind: Kind, number: int) -> strawberry.ID:
+    return strawberry.ID(global_id(kind, number))
+
+
 @strawberry.interface(
     description="An object with a global id: `node(id:)` finds it again by that id alone."
 )
@@ -54,7 +58,7 @@ class Profile(Node):
         user = record.user
         return cls(
             _record=record,
-            id=strawberry.ID(global_id(Kind.PROFILE, user.id)),
+            id=node_id(Kind.PROFILE, user.id),
             username=user.username,
             bio=user.bio,
             image=user.image,
@@ -79,7 +83,7 @@ class User(Node):
         user = signed_in.user
         return cls(
             _signed_in=signed_in,
-            id=strawberry.ID(global_id(Kind.USER, user.id)),
+            id=node_id(Kind.USER, user.id),
             username=user.username,
             email=user.email,
             bio=user.bio,
@@ -121,7 +125,7 @@ class Comment(Node):
         return [
             cls(
                 _record=record,
-                id=strawberry.ID(global_id(Kind.COMMENT, record.id)),
+                id=node_id(Kind.COMMENT, record.id),
                 body=record.body,
                 created_at=record.created_at,
                 updated_at=record.updated_at,
@@ -185,7 +189,7 @@ class Article(Node):
         return [
             cls(
                 _record=record,
-                id=strawberry.ID(global_id(Kind.ARTICLE, record.id)),
+                id=node_id(Kind.ARTICLE, record.id),
                 slug=record.slug,
                 title=record.title,
                 description=record.description,
@@ -237,7 +241,7 @@ class DeletedArticle:
 
     @classmethod
     def of(cls, record: article_records.Article) -> DeletedArticle:
-        return cls(id=strawberry.ID(global_id(Kind.ARTICLE, record.id)), slug=record.slug)
+        return cls(id=node_id(Kind.ARTICLE, record.id), slug=record.slug)
 
 
 @strawberry.type(description="What a deletion removed: a client cache evicts it by its `id`.")
@@ -246,4 +250,4 @@ class DeletedComment:
 
     @classmethod
     def of(cls, record: comment_records.Comment) -> DeletedComment:
-        return cls(id=strawberry.ID(global_id(Kind.COMMENT, record.id)))
+        return cls(id=node_id(Kind.COMMENT, record.id))
