@@ -33,7 +33,6 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
-    GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -210,9 +209,7 @@ class _Analysis:
         if name.startswith("__") or node.selection_set is None:
             # Introspection is bounded by the schema, as Strawberry's depth limiter assumes.
             return Figures(aliases=aliases)
-        fields = (
-            parent.fields if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) else {}
-        )
+        fields = parent.fields if isinstance(parent, GraphQLObjectType) else {}
         definition = fields.get(name)
         # A field the type lacks (left to validation) still counts for depth and aliases.
         inner = self._selections(
