@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from aiodataloader import DataLoader
 
 from loaders.request_tasks import belonging_to_the_request
+from models.articles import Article
 from models.comments import Comment
 from models.likes import LikeStats
 from models.pages import MAX_PAGE_SIZE, Window
@@ -31,6 +32,12 @@ class Loaders:
         self.followed_by_viewer: DataLoader[int, bool] = DataLoader(
             belonging_to_the_request(self._followed), max_batch_size=MAX_BATCH
         )
+        self.article_by_id: DataLoader[int, Article | None] = DataLoader(
+            belonging_to_the_request(self._articles), max_batch_size=MAX_BATCH
+        )
+        self.comment_by_id: DataLoader[int, Comment | None] = DataLoader(
+            belonging_to_the_request(self._comments), max_batch_size=MAX_BATCH
+        )
         self.tags: DataLoader[int, list[str]] = DataLoader(
             belonging_to_the_request(self._tags), max_batch_size=MAX_BATCH
         )
@@ -47,6 +54,14 @@ class Loaders:
 
     async def _users(self, ids: Sequence[int]) -> list[User | None]:
         found = {u.id: u for u in await self._stores.users.by_ids(ids)}
+        return [found.get(i) for i in ids]
+
+    async def _articles(self, ids: Sequence[int]) -> list[Article | None]:
+        found = {a.id: a for a in await self._stores.articles.by_ids(ids)}
+        return [found.get(i) for i in ids]
+
+    async def _comments(self, ids: Sequence[int]) -> list[Comment | None]:
+        found = {c.id: c for c in await self._stores.comments.by_ids(ids)}
         return [found.get(i) for i in ids]
 
     async def _followed(self, ids: Sequence[int]) -> list[bool]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from models.ids import parse_number
 from models.pages import Position
 from models.validation import FieldErrors
 
 MAX_COMMENT = 20_000
-# Ids travel through JavaScript clients as numbers: keep them exactly representable there.
-MAX_ID = 2**53 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +44,4 @@ def validate_body(body: object) -> str:
 
 def parse_id(raw: object) -> int | None:
     """A comment id from a URL or a GraphQL ID, or None when it cannot name any comment."""
-    text = str(raw)
-    if not text.isascii() or not text.isdigit() or len(text) > 16:
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_ID else None
+    return parse_number(str(raw))

@@ -67,13 +67,13 @@ async def add(ctx: Context, slug: str, body: object) -> Comment:
     return added
 
 
-async def delete(ctx: Context, comment_id: object, slug: str | None = None) -> Comment:
-    """Delete the viewer's comment; with `slug`, only if it belongs to that article."""
+async def delete(ctx: Context, comment_id: int | None, slug: str | None = None) -> Comment:
+    """Delete the viewer's comment; with `slug`, only if it belongs to that article. A
+    `comment_id` of None names no comment."""
     viewer = await current_user(ctx)
     await limits.charge_write(ctx, viewer.id)
     target = None if slug is None else await articles.article(ctx, slug)
-    ident = rules.parse_id(comment_id)
-    found = None if ident is None else await ctx.stores.comments.by_id(ident)
+    found = None if comment_id is None else await ctx.stores.comments.by_id(comment_id)
     if found is None or (target is not None and found.article_id != target.id):
         raise NotFound("comment")
     if found.author_id != viewer.id:

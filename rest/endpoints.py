@@ -7,6 +7,7 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import Response
 
+from models import comments as comment_rules
 from models.articles import Article
 from models.errors import Unauthenticated
 from models.pages import MAX_PAGE_SIZE, Window
@@ -159,7 +160,8 @@ async def add_comment(ctx: Context, request: Request) -> Response:
 
 
 async def delete_comment(ctx: Context, request: Request) -> Response:
-    await comments.delete(ctx, request.path_params["id"], slug=request.path_params["slug"])
+    comment_id = comment_rules.parse_id(request.path_params["id"])
+    await comments.delete(ctx, comment_id, slug=request.path_params["slug"])
     return no_content()
 
 

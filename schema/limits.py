@@ -37,10 +37,12 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     Source,
+    ValueNode,
     VariableNode,
     get_named_type,
 )
@@ -53,6 +55,7 @@ from config import (
     DEFAULT_GRAPHQL_MAX_NODES,
 )
 from models.errors import RateLimited
+from models.ids import MAX_NODE_IDS
 from models.pages import MAX_PAGE_SIZE
 from ratelimits.limiter import Budget
 from resolvers import limits as rate_limits
@@ -63,6 +66,8 @@ from telemetry import tracing
 MAX_NODES_EXCEEDED = "MAX_NODE_LIMIT_EXCEEDED"
 # The argument that makes a field a connection: its value is how many nodes a page may hold.
 _PAGE_SIZE_ARGUMENT = "first"
+# The argument that makes a field a list of objects by id (`nodes`): as many as its ids.
+_IDS_ARGUMENT = "ids"
 # GitHub's points: one per hundred connection pages to read, and never less than one.
 _REQUESTS_PER_POINT = 100
 # Refused documents remembered (a few hundred bytes each, no AST).
@@ -209,14 +214,15 @@ class _Analysis:
         )
 
     def _page_size(self, node: FieldNode, definition: GraphQLField) -> int | None:
-        """How many nodes the connection at `node` may return; None if it is no connection.
-        A size the resolver will refuse (0, 1000) counts as at most a full page, so that its
-        own clear error reaches the client, not this one."""
+        """How many nodes the connection (or list by ids) at `node` may return; None if it is
+        neither. A size the resolver will refuse (0, 1000, 101 ids) counts as at most a full
+        page, so that its own clear error reaches the client, not this one."""
+        if _IDS_ARGUMENT in definition.args:
+            return self._ids_given(node)
         argument = definition.args.get(_PAGE_SIZE_ARGUMENT)
         if argument is None:
             return None
-        arguments = node.arguments or ()
-        given = next((a.value for a in arguments if a.name.value == _PAGE_SIZE_ARGUMENT), None)
+        given = _argument(node, _PAGE_SIZE_ARGUMENT)
         value: Any = argument.default_value
         if isinstance(given, IntValueNode):
             value = int(given.value)
@@ -227,6 +233,21 @@ class _Analysis:
         if not isinstance(value, int) or isinstance(value, bool):
             return MAX_PAGE_SIZE
         return min(max(value, 0), MAX_PAGE_SIZE)
+
+    def _ids_given(self, node: FieldNode) -> int:
+        """How many ids `node` passes, as a list or a variable holding one (a single id is a
+        list of one, as GraphQL's input coercion has it)."""
+        given = _argument(node, _IDS_ARGUMENT)
+        count = MAX_NODE_IDS
+        if isinstance(given, ListValueNode):
+            count = len(given.values)
+        elif isinstance(given, VariableNode):
+            self.read_variables = True
+            value = self.variables.get(given.name.value)
+            count = len(value) if isinstance(value, list) else 1
+        elif given is not None:
+            count = 1
+        return min(count, MAX_NODE_IDS)
 
 
 class QueryCost(SchemaExtension):
@@ -374,6 +395,10 @@ class QueryCost(SchemaExtension):
             return GraphQLError(str(error), original_error=error)
         spend.budget = budget or spend.budget
         return None
+
+
+def _argument(node: FieldNode, name: str) -> ValueNode | None:
+    return next((a.value for a in node.arguments or () if a.name.value == name), None)
 
 
 def _text_key(text: str, operation_name: str | None) -> tuple[bytes, str | None]:

@@ -6,6 +6,7 @@ from typing import TypeVar
 
 import strawberry
 
+from models.ids import Kind, number_of
 from models.validation import MISSING, Maybe
 from resolvers import articles, comments, likes, profiles, users
 from schema.types import (
@@ -117,16 +118,19 @@ class Mutation:
 
     @strawberry.mutation(description="Delete the viewer's article with its comments and likes.")
     async def delete_article(self, info: Info, slug: str) -> DeletedArticle:
-        return DeletedArticle(slug=(await articles.delete(info.context, slug)).slug)
+        return DeletedArticle.of(await articles.delete(info.context, slug))
 
     @strawberry.mutation
     async def add_comment(self, info: Info, slug: str, body: str) -> Comment:
         return await Comment.one(info, await comments.add(info.context, slug, body))
 
-    @strawberry.mutation(description="Delete one of the viewer's comments.")
+    @strawberry.mutation(
+        description="Delete one of the viewer's comments, by its id (or, as before comments "
+        "had global ids, by its number)."
+    )
     async def delete_comment(self, info: Info, id: strawberry.ID) -> DeletedComment:
-        deleted = await comments.delete(info.context, id)
-        return DeletedComment(id=strawberry.ID(str(deleted.id)))
+        number = number_of(id, Kind.COMMENT, "id")
+        return DeletedComment.of(await comments.delete(info.context, number))
 
     @strawberry.mutation(description='Like an article ("favorite" in RealWorld).')
     async def like_article(self, info: Info, slug: str) -> Article:

@@ -6,7 +6,9 @@ from typing import Annotated
 
 import strawberry
 
+from models.ids import MAX_NODE_IDS
 from resolvers import articles, profiles, users
+from schema.nodes import nodes_of
 from schema.pagination import (
     AFTER_DESCRIPTION,
     FIRST_DESCRIPTION,
@@ -15,7 +17,7 @@ from schema.pagination import (
     connection,
     window,
 )
-from schema.types import Article, Info, Profile, User
+from schema.types import Article, Info, Node, Profile, User
 
 First = Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)]
 After = Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)]
@@ -67,6 +69,21 @@ class Query:
         info.context.require_viewer_id()  # the contract: who may not read it learns nothing more
         page = await articles.feed(info.context, window(first, after))
         return await article_connection(info, page)
+
+    @strawberry.field(
+        description="The object with this global id; null when there is none the viewer may "
+        "see (a User only for the viewer themselves). BAD_USER_INPUT for text that is no id."
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        [found] = await nodes_of(info, [id], "id")
+        return found
+
+    @strawberry.field(
+        description=f"The objects with these global ids, in order, null for each as `node` "
+        f"would be; at most {MAX_NODE_IDS} ids."
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        return await nodes_of(info, ids, "ids")
 
     @strawberry.field(description="Every tag in use, sorted.")
     async def tags(self, info: Info) -> list[str]:

@@ -13,6 +13,7 @@ import strawberry
 
 from models import articles as article_records
 from models import comments as comment_records
+from models.ids import Kind, global_id
 from resolvers import articles, comments, views
 from resolvers.context import Context
 from resolvers.profiles import Profile as ProfileRecord
@@ -30,8 +31,23 @@ from schema.prefetch import read_if, selected_names
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.type(description="A user as others see them.")
-class Profile:
+def node_id(kind: Kind, number: int) -> strawberry.ID:
+    return strawberry.ID(global_id(kind, number))
+
+
+@strawberry.interface(
+    description="An object with a global id: `node(id:)` finds it again by that id alone."
+)
+class Node:
+    id: strawberry.ID = strawberry.field(
+        description="Opaque and stable; unique across every type, so a client cache can key "
+        "objects by it."
+    )
+
+
+@strawberry.type(description="A user as others see them (its id is not their User's id).")
+class Profile(Node):
+    _record: strawberry.Private[ProfileRecord]
     username: str
     bio: str | None
     image: str | None
@@ -41,12 +57,18 @@ class Profile:
     def of(cls, record: ProfileRecord) -> Profile:
         user = record.user
         return cls(
-            username=user.username, bio=user.bio, image=user.image, following=record.following
+            _record=record,
+            id=node_id(Kind.PROFILE, user.id),
+            username=user.username,
+            bio=user.bio,
+            image=user.image,
+            following=record.following,
         )
 
 
-@strawberry.type(description="The signed-in user.")
-class User:
+@strawberry.type(description="The signed-in user (its id is not their Profile's id).")
+class User(Node):
+    _signed_in: strawberry.Private[SignedIn]
     username: str
     email: str
     bio: str | None
@@ -60,6 +82,8 @@ class User:
     def of(cls, signed_in: SignedIn) -> User:
         user = signed_in.user
         return cls(
+            _signed_in=signed_in,
+            id=node_id(Kind.USER, user.id),
             username=user.username,
             email=user.email,
             bio=user.bio,
@@ -79,9 +103,8 @@ class AuthPayload:
 
 
 @strawberry.type
-class Comment:
+class Comment(Node):
     _record: strawberry.Private[comment_records.Comment]
-    id: strawberry.ID
     body: str
     created_at: datetime
     updated_at: datetime
@@ -102,7 +125,7 @@ class Comment:
         return [
             cls(
                 _record=record,
-                id=strawberry.ID(str(record.id)),
+                id=node_id(Kind.COMMENT, record.id),
                 body=record.body,
                 created_at=record.created_at,
                 updated_at=record.updated_at,
@@ -122,7 +145,7 @@ class Comment:
 
 
 @strawberry.type
-class Article:
+class Article(Node):
     _record: strawberry.Private[article_records.Article]
     slug: str
     title: str
@@ -166,6 +189,7 @@ class Article:
         return [
             cls(
                 _record=record,
+                id=node_id(Kind.ARTICLE, record.id),
                 slug=record.slug,
                 title=record.title,
                 description=record.description,
@@ -210,11 +234,20 @@ class Article:
         )
 
 
-@strawberry.type(description="What a deletion removed.")
+@strawberry.type(description="What a deletion removed: a client cache evicts it by its `id`.")
 class DeletedArticle:
+    id: strawberry.ID
     slug: str
 
+    @classmethod
+    def of(cls, record: article_records.Article) -> DeletedArticle:
+        return cls(id=node_id(Kind.ARTICLE, record.id), slug=record.slug)
 
-@strawberry.type(description="What a deletion removed.")
+
+@strawberry.type(description="What a deletion removed: a client cache evicts it by its `id`.")
 class DeletedComment:
     id: strawberry.ID
+
+    @classmethod
+    def of(cls, record: comment_records.Comment) -> DeletedComment:
+        return cls(id=node_id(Kind.COMMENT, record.id))

@@ -94,6 +94,9 @@ class ArticleStore(Store, Outbox, Protocol):
 
     async def by_slug(self, slug: str) -> Article | None: ...
 
+    async def by_ids(self, article_ids: Sequence[int]) -> list[Article]:
+        """The articles there are of `article_ids`, in no particular order."""
+
     async def page(self, query: ArticleQuery, window: Window) -> list[Article]:
         """Newest first."""
 
@@ -151,6 +154,9 @@ class CommentStore(Store, Outbox, Protocol):
         """Like `add` for every comment, in order, all or none."""
 
     async def by_id(self, comment_id: int) -> Comment | None: ...
+
+    async def by_ids(self, comment_ids: Sequence[int]) -> list[Comment]:
+        """The comments there are of `comment_ids`, in no particular order."""
 
     async def pages(
         self, article_ids: Sequence[int], window: Window

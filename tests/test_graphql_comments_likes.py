@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -49,7 +50,9 @@ def test_add_comment_returns_it_whole(api: Api) -> None:
     slug = create_article(api, alice)["slug"]
     comment = add_comment(api, bob, slug, "  Great read!\nThanks.  ")
     assert TIMESTAMP.match(comment["createdAt"]), comment["createdAt"]
-    assert comment["id"].isdigit()
+    # Its global id names it by the number REST shows.
+    [numbered] = api.http.get(f"/api/articles/{slug}/comments").json()["comments"]
+    assert base64.b64decode(comment["id"]) == f"Comment:{numbered['id']}".encode()
     assert comment == {
         "id": comment["id"],
         "body": "Great read!\nThanks.",
@@ -127,26 +130,72 @@ def test_only_the_comment_author_deletes_it(api: Api) -> None:
     assert [n["id"] for n in _comments(api, slug)["nodes"]] == [comment]
 
 
+def _encoded(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+NOT_AN_ID = {"id": ["is not a valid id"]}
+
+
 @pytest.mark.parametrize(
-    "comment_id",
-    ["abc", "-1", "0", "1.5", "", " 1", "99999999999999999999", "999999", "\u0661"],
+    ("comment_id", "code", "fields"),
+    [
+        # Numbers no comment has, and ids of no comment: well-formed, so not found.
+        *(
+            (comment_id, "NOT_FOUND", COMMENT_NOT_FOUND)
+            for comment_id in [
+                "0",
+                "99999999999999999999",
+                "999999",
+                _encoded("Comment:999999"),
+                _encoded("Profile:1"),
+                _encoded("Article:1"),
+            ]
+        ),
+        # Neither a number nor an id: not base64, not canonical base64, a type that has no
+        # ids, a number no id can hold.
+        *(
+            (comment_id, "BAD_USER_INPUT", NOT_AN_ID)
+            for comment_id in [
+                "abc",
+                "-1",
+                "1.5",
+                "",
+                " 1",
+                "\u0661",
+                _encoded("Comment:12").rstrip("="),
+                _encoded("Comment:01"),
+                _encoded("Tag:1"),
+                _encoded("Comment:-1"),
+                _encoded("Comment:99999999999999999999"),
+            ]
+        ),
+    ],
 )
-def test_delete_unknown_comment_is_not_found(api: Api, comment_id: str) -> None:
+def test_delete_comment_by_what_names_no_comment(
+    api: Api, comment_id: str, code: str, fields: dict[str, list[str]]
+) -> None:
     alice = api.register("alice")
     slug = create_article(api, alice)["slug"]
     add_comment(api, alice, slug)
     body = _delete_comment(api, comment_id, alice)
     assert body["data"] is None
-    assert_error(body, "NOT_FOUND", COMMENT_NOT_FOUND)
+    assert_error(body, code, fields)
     assert _comments(api, slug)["totalCount"] == 1
 
 
-def test_comment_ids_may_be_sent_as_integers(api: Api) -> None:
+def test_comments_may_still_be_deleted_by_their_number(api: Api) -> None:
+    """Clients written before global ids send the number (REST's id), as text or a literal."""
     alice = api.register("alice")
     slug = create_article(api, alice)["slug"]
-    comment = add_comment(api, alice, slug)["id"]
-    body = api.graphql(f"mutation {{ deleteComment(id: {comment}) {{ id }} }}", as_user=alice)
-    assert data(body) == {"deleteComment": {"id": comment}}
+    by_text, by_literal = add_comment(api, alice, slug)["id"], add_comment(api, alice, slug)["id"]
+    listed = api.http.get(f"/api/articles/{slug}/comments").json()["comments"]
+    number_of = {_encoded(f"Comment:{c['id']}"): c["id"] for c in listed}
+    body = _delete_comment(api, str(number_of[by_text]), alice)
+    assert data(body) == {"deleteComment": {"id": by_text}}
+    literal = f"mutation {{ deleteComment(id: {number_of[by_literal]}) {{ id }} }}"
+    assert data(api.graphql(literal, as_user=alice)) == {"deleteComment": {"id": by_literal}}
+    assert _comments(api, slug)["totalCount"] == 0
 
 
 # --- likes ----------------------------------------------------------------------------------

@@ -177,6 +177,7 @@ CASES = {
     ),
     "liked articles": Case(_page(ArticleQuery(article_ids=tuple(SOME))), ("pk_articles",), 20),
     "by slug": Case(lambda s, _: s.articles.by_slug("article-77"), ("uq_articles_slug",), 1),
+    "articles by ids": Case(lambda s, _: s.articles.by_ids(SOME), ("pk_articles",), 20),
     "comments newest first": Case(
         lambda s, _: s.comments.pages([1], Window(limit=PAGE)), COMMENTS, PAGE
     ),
@@ -190,6 +191,7 @@ CASES = {
     "comments of a page of articles": Case(
         lambda s, _: s.comments.pages(OTHERS, Window(limit=PAGE)), COMMENTS, 3 * 20
     ),
+    "comments by ids": Case(lambda s, _: s.comments.by_ids(SOME), ("pk_comments",), 20),
     "comments, counts": Case(lambda s, _: s.comments.counts(OTHERS), COMMENTS, 3 * 20),
     "likes of a page": Case(lambda s, _: s.likes.stats(SOME, 5), ("pk_likes",), 5 * 20),
     "likes of a user": Case(lambda s, _: s.likes.liked_article_ids(5), ("ix_likes_user",), 60),

@@ -31,7 +31,7 @@ ARTICLE_FIELDS = """
     edges {
       cursor
       node {
-        slug title description createdAt tagList favorited favoritesCount
+        id slug title description createdAt tagList favorited favoritesCount
         author { username image following }
       }
     }
@@ -46,10 +46,23 @@ query WithComments($n: Int!) {
       slug
       comments(first: 3) {
         totalCount
-        nodes { body author { username following } }
+        nodes { id body author { username following } }
         pageInfo { hasNextPage }
       }
     }
+  }
+}
+"""
+# The same articles and comments again by their global ids, as a client cache refetches them.
+NODES = """
+query Nodes($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    id
+    ... on Article {
+      slug title description createdAt tagList favorited favoritesCount
+      author { username image following }
+    }
+    ... on Comment { body author { username following } }
   }
 }
 """
@@ -75,6 +88,14 @@ BUDGETS = {
     "graphql feed, signed in": 7 + VIEWER_CHECK,
     "graphql articles with comments, signed in": 6 + VIEWER_CHECK,
     "graphql articles with comments, anonymous": 6,
+    # The articles, then their parts as on a page: tags, authors, likes, and (for a viewer)
+    # following. On DynamoDB too: a batch of ids is one BatchGetItem.
+    "graphql nodes of articles, signed in": 5 + VIEWER_CHECK,
+    "graphql nodes of articles, anonymous": 4,
+    # The comments, their articles (a deleted article's comments are hidden), their authors,
+    # and (for a viewer) following.
+    "graphql nodes of comments, signed in": 4 + VIEWER_CHECK,
+    "graphql nodes of comments, anonymous": 3,
     "rest articles, signed in": 6 + VIEWER_CHECK,
     "rest articles, anonymous": 6,
     "rest feed, signed in": 7 + VIEWER_CHECK,
@@ -106,7 +127,7 @@ def cheap_hashes() -> Iterator[None]:
 
 
 def graphql(
-    api: Api, query: str, n: int, as_user: str | None, **variables: str
+    api: Api, query: str, n: int, as_user: str | None, **variables: Any
 ) -> tuple[int, dict[str, Any]]:
     headers = {} if as_user is None else {"Authorization": f"Bearer {api.tokens[as_user]}"}
     response = api.http.post(
@@ -198,9 +219,21 @@ def costs(module_api: Api) -> dict[str, dict[int, int]]:
             check_articles(body["articles"], n, signed_in=viewer is not None)
             measured[f"rest articles, {label}"][n] = cost
 
+            article_ids = [e["node"]["id"] for e in page["edges"]]
+            cost, data = graphql(api, NODES, n, viewer, ids=article_ids)
+            check_articles(data["nodes"], n, signed_in=viewer is not None)
+            assert [a["id"] for a in data["nodes"]] == article_ids
+            measured[f"graphql nodes of articles, {label}"][n] = cost
+
             cost, data = graphql(api, WITH_COMMENTS, n, viewer)
             check_comment_previews(data["articles"]["nodes"], n, signed_in=viewer is not None)
             measured[f"graphql articles with comments, {label}"][n] = cost
+
+            previews = [c for a in data["articles"]["nodes"] for c in a["comments"]["nodes"]]
+            comment_ids = [c["id"] for c in previews]
+            cost, data = graphql(api, NODES, n, viewer, ids=comment_ids)
+            assert data["nodes"] == previews
+            measured[f"graphql nodes of comments, {label}"][n] = cost
 
         cost, data = graphql(api, FEED, n, READER)
         nodes = [e["node"] for e in data["feed"]["edges"]]

@@ -122,6 +122,11 @@ class DynamoArticleStore(DynamoOutbox):
         found = await get_one(self._table, article_key(claim["article_id"]))
         return None if found is None else article_from(found)
 
+    async def by_ids(self, article_ids: Sequence[int]) -> list[Article]:
+        """BatchGetItem, 100 keys a call."""
+        keys = [article_key(i) for i in set(article_ids)]
+        return [article_from(i) for i in await self._table.get_many(keys)]
+
     async def page(self, query: ArticleQuery, window: Window) -> list[Article]:
         if query.matches_nothing:
             return []

@@ -99,6 +99,11 @@ class DynamoCommentStore(DynamoOutbox):
         item = await get_one(self._table, _by_id_key(comment_id))
         return None if item is None else _comment(item)
 
+    async def by_ids(self, comment_ids: Sequence[int]) -> list[Comment]:
+        """The copies by id, BatchGetItem 100 keys a call."""
+        keys = [_by_id_key(i) for i in set(comment_ids)]
+        return [_comment(item) for item in await self._table.get_many(keys)]
+
     async def pages(
         self, article_ids: Sequence[int], window: Window
     ) -> Mapping[int, list[Comment]]:

@@ -137,6 +137,12 @@ class SqlArticleStore(SqlOutboxStore):
         found = await self._read(_BY_SLUG, None, {"slug": slug})
         return _article(found[0]) if found else None
 
+    async def by_ids(self, article_ids: Sequence[int]) -> list[Article]:
+        if not article_ids:
+            return []
+        found = await self._read(_BY_IDS, None, {"ids": list(set(article_ids))})
+        return [_article(m) for m in found]
+
     async def page(self, query: ArticleQuery, window: Window) -> list[Article]:
         # Filtered by tag, the tag's rows (which carry their article's creation time) set the
         # order, so the index (tag, created_at, article_id) serves one page and stops.
@@ -335,6 +341,7 @@ def _all_tags_statement(_dialect: str, _shape: None) -> Select[Any]:
 _PAGE = Reads(_page_statement)
 _ALL_TAGS = Reads(_all_tags_statement)
 _BY_SLUG = Reads(lambda _, __: select(articles).where(articles.c.slug == bindparam("slug")))
+_BY_IDS = Reads(lambda dialect, _: select(articles).where(among(articles.c.id, "ids", dialect)))
 # The sum of the kept counts of some keys: one primary-key probe per key.
 _KEPT = Reads(
     lambda dialect, _: select(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.engine import RowMapping
 
 from events import DomainEvent
 from events.relay import EventsOf, no_events
@@ -13,6 +13,7 @@ from models.comments import Comment, NewComment
 from models.pages import Window
 from stores.sql._common import after_position, newest_first
 from stores.sql.outbox import SqlOutboxStore, record
+from stores.sql.reads import Reads, among
 from stores.sql.restoring import advance_ids, hold_ids, replacing
 from stores.sql.tables import comments, comments_outbox
 from stores.sql.tombstones import COMMENTS
@@ -53,6 +54,12 @@ class SqlCommentStore(SqlOutboxStore):
             result = await conn.execute(select(comments).where(comments.c.id == comment_id))
             found = result.mappings().one_or_none()
         return None if found is None else _comment(found)
+
+    async def by_ids(self, comment_ids: Sequence[int]) -> list[Comment]:
+        if not comment_ids:
+            return []
+        found = await self._read(_BY_IDS, None, {"ids": list(set(comment_ids))})
+        return [_comment(m) for m in found]
 
     async def pages(
         self, article_ids: Sequence[int], window: Window
@@ -137,7 +144,10 @@ class SqlCommentStore(SqlOutboxStore):
             await advance_ids(conn, comments, max(c.id for c in records))
 
 
-def _comment(m: RowMapping) -> Comment:
+_BY_IDS = Reads(lambda dialect, _: select(comments).where(among(comments.c.id, "ids", dialect)))
+
+
+def _comment(m: Mapping[Any, Any]) -> Comment:
     return Comment(
         id=m["id"],
         article_id=m["article_id"],

@@ -83,6 +83,16 @@ async def test_by_slug_of_a_missing_article_is_none(stores: Stores) -> None:
     assert await stores.articles.by_slug("second") is None
 
 
+async def test_by_ids_finds_the_articles_there_are(stores: Stores) -> None:
+    one = await stores.articles.create(new("one", at(0)))
+    two = await stores.articles.create(new("two", at(1)))
+    gone = await stores.articles.create(new("gone", at(2)))
+    await stores.articles.delete(gone.id)
+    found = await stores.articles.by_ids([two.id, gone.id, one.id, two.id + 1000, one.id])
+    assert sorted(found, key=lambda a: a.id) == [one, two]
+    assert await stores.articles.by_ids([]) == []
+
+
 async def test_duplicate_slug_is_a_conflict_that_writes_nothing(stores: Stores) -> None:
     first = await stores.articles.create(new("taken", at(0), tags=("kept",)))
     with pytest.raises(Conflict) as raised:

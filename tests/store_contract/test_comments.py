@@ -43,6 +43,16 @@ async def test_by_id_of_a_missing_comment_is_none(stores: Stores) -> None:
     assert await stores.comments.by_id(added.id + 1000) is None
 
 
+async def test_by_ids_finds_the_comments_there_are(stores: Stores) -> None:
+    one = await stores.comments.add(new(10, "one", at(0)))
+    two = await stores.comments.add(new(20, "two", at(1)))
+    gone = await stores.comments.add(new(10, "gone", at(2)))
+    await stores.comments.delete(gone.id)
+    found = await stores.comments.by_ids([two.id, gone.id, one.id, two.id + 1000, one.id])
+    assert sorted(found, key=lambda c: c.id) == [one, two]
+    assert await stores.comments.by_ids([]) == []
+
+
 async def test_page_is_newest_first_per_article_with_ties_broken_by_id(stores: Stores) -> None:
     middle = await stores.comments.add(new(10, "middle", at(5)))
     oldest = await stores.comments.add(new(10, "oldest", at(0)))
