@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from schema.documents import DocumentCache, ValidDocuments
 from schema.errors import ErrorCodes
@@ -18,6 +19,7 @@ from schema.limits import REFUSED_DOCUMENTS, QueryCost, QueryLimits, RefusedDocu
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import DATETIME
+from schema.subscription import Subscription
 from schema.tracing import OperationSpan
 
 if TYPE_CHECKING:
@@ -33,6 +35,30 @@ class ConduitSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Silent: ErrorCodes already logged what deserves a log (unexpected errors only)."""
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """One result: never a subscription's, which streams over WebSocket (Strawberry would
+        run one sent over HTTP as if a query, and fail on its stream of events); the view
+        answers such a request 400."""
+        allowed = set(allowed_operation_types or (OperationType.QUERY, OperationType.MUTATION))
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed - {OperationType.SUBSCRIPTION},
+            operation_extensions,
+        )
 
 
 def build_schema(
@@ -53,6 +79,7 @@ def build_schema(
     return ConduitSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[
             *traced,
             # Factories: a fresh extension per request (the cache lives with the schema).

@@ -1,0 +1,390 @@
+"""Live comments: GraphQL subscriptions over graphql-transport-ws, with a real WebSocket client
+against real servers. One server on the in-process broker for the protocol, its limits and its
+errors; and two servers (a uvicorn worker process each, one apart from the other) on one Redis
+channel, where a comment added and deleted through one reaches a subscriber on the other."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+import redis
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from config import ConfigError, LiveSettings, Settings
+from tests.conftest import separate_sqlite_files
+from tests.live import uvicorn_server
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+PROTOCOL = Subprotocol("graphql-transport-ws")
+ADDED = """subscription($slug: String!) {
+  commentAdded(articleSlug: $slug) { id body author { username } viewerCanDelete } }"""
+DELETED = "subscription($slug: String!) { commentDeleted(articleSlug: $slug) { id } }"
+SUBSCRIPTIONS_PER_CONNECTION = 2
+CONNECTIONS_PER_ADDRESS = 3
+# How long a test waits for any one message before it fails.
+WAIT_SECONDS = 5.0
+# How long a probe waits for its event before it tries again (see `until_live`).
+PROBE_SECONDS = 0.2
+
+
+def test_live_comments_default_to_in_process_with_their_limits() -> None:
+    assert Settings.from_env({}).live == LiveSettings(None, "conduit.live.comments", 10, 20)
+    assert Settings.from_env({"CONDUIT_LIVE_URL": "in-process"}).live.url is None
+    live = Settings.from_env(
+        {
+            "CONDUIT_LIVE_URL": "rediss://:secret@cache.internal:6380/1",  # TLS
+            "CONDUIT_LIVE_CHANNEL": "staging:comments",
+            "CONDUIT_LIVE_SUBSCRIPTIONS_PER_CONNECTION": "3",
+            "CONDUIT_LIVE_CONNECTIONS_PER_ADDRESS": "100",
+        }
+    ).live
+    url = "rediss://:secret@cache.internal:6380/1"
+    assert live == LiveSettings(url, "staging:comments", 3, 100)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LIVE_URL", "postgresql://db/conduit", "use in-process (the default) or redis://"),
+        ("LIVE_URL", "redis://:hunter2@/0", "use in-process (the default) or redis://"),
+        ("LIVE_CHANNEL", "has space", "1 to 128 letters"),
+        ("LIVE_SUBSCRIPTIONS_PER_CONNECTION", "0", "a positive whole number"),
+        ("LIVE_CONNECTIONS_PER_ADDRESS", "many", "a positive whole number"),
+    ],
+)
+def test_a_bad_live_setting_refuses_to_start(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=f"CONDUIT_{name}") as raised:
+        Settings.from_env({f"CONDUIT_{name}": value})
+    assert message in str(raised.value)
+    assert "hunter2" not in str(raised.value)
+
+
+class Client:
+    """A user of one server, through REST."""
+
+    def __init__(self, base_url: str, name: str) -> None:
+        self.base_url = base_url
+        self.name = name
+        answer = httpx2.post(
+            f"{base_url}/api/users",
+            json={"user": {"username": name, "email": f"{name}@example.com", "password": "p" * 8}},
+        )
+        assert answer.status_code == 201, answer.text
+        self.token: str = answer.json()["user"]["token"]
+
+    def call(self, method: str, path: str, body: object = None) -> Any:
+        answer = httpx2.request(
+            method,
+            f"{self.base_url}/api{path}",
+            json=body,
+            headers={"Authorization": f"Token {self.token}"},
+        )
+        assert answer.status_code in (200, 201, 204), answer.text
+        return answer.json() if answer.content else None
+
+    def publish(self) -> str:
+        article = {"title": f"Live {uuid.uuid4().hex[:8]}", "description": "d", "body": "b"}
+        slug: str = self.call("POST", "/articles", {"article": article})["article"]["slug"]
+        return slug
+
+    def comment(self, slug: str, body: str) -> str:
+        """Through GraphQL; the new comment's id."""
+        answer = httpx2.post(
+            f"{self.base_url}/graphql",
+            json={
+                "query": "mutation($slug: String!, $body: String!) "
+                "{ addComment(slug: $slug, body: $body) { id } }",
+                "variables": {"slug": slug, "body": body},
+            },
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+        assert "errors" not in answer.json(), answer.text
+        comment_id: str = answer.json()["data"]["addComment"]["id"]
+        return comment_id
+
+    def delete_comment(self, slug: str, comment_id: str) -> None:
+        """Through REST."""
+        self.call("DELETE", f"/articles/{slug}/comments/{comment_id}")
+
+
+def ws_url(base_url: str) -> str:
+    return base_url.replace("http://", "ws://") + "/graphql"
+
+
+async def receive(ws: ClientConnection, seconds: float = WAIT_SECONDS) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), seconds))
+    return message
+
+
+async def open_session(base_url: str, payload: object = None) -> ClientConnection:
+    """A connection, acknowledged after connection_init with `payload`."""
+    ws = await connect(ws_url(base_url), subprotocols=[PROTOCOL])
+    init: dict[str, Any] = {"type": "connection_init"}
+    if payload is not None:
+        init["payload"] = payload
+    await ws.send(json.dumps(init))
+    assert await receive(ws) == {"type": "connection_ack"}
+    return ws
+
+
+async def subscribe(ws: ClientConnection, op_id: str, query: str, slug: str) -> None:
+    payload = {"query": query, "variables": {"slug": slug}}
+    await ws.send(json.dumps({"id": op_id, "type": "subscribe", "payload": payload}))
+
+
+async def event_where(
+    ws: ClientConnection, op_id: str, wanted: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """The data of the first `next` of `op_id` that is `wanted` (those of probes are not)."""
+    while True:
+        message = await receive(ws)
+        assert (message["type"], message["id"]) == ("next", op_id), message
+        assert "errors" not in message["payload"], message
+        data: dict[str, Any] = message["payload"]["data"]
+        if wanted(data):
+            return data
+
+
+async def until_live(ws: ClientConnection, act: Callable[[], Awaitable[None]]) -> None:
+    """`act` again until the connection hears of it: a subscription starts listening a moment
+    after its subscribe message, and graphql-transport-ws does not say when."""
+    for _ in range(int(WAIT_SECONDS / PROBE_SECONDS)):
+        await act()
+        try:
+            await receive(ws, PROBE_SECONDS)
+            return
+        except TimeoutError:
+            continue
+    pytest.fail("the subscription never heard of a probe")
+
+
+async def closed_with(ws: ClientConnection) -> tuple[int, str]:
+    """The close code and reason the server ended the connection with (after any messages
+    it sent first)."""
+    with pytest.raises(ConnectionClosed) as closed:  # noqa: PT012 - a loop, the raise ends it
+        while True:
+            await receive(ws)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+def in_thread(call: Callable[[], object]) -> Callable[[], Awaitable[None]]:
+    """A blocking HTTP call that leaves the event loop free to read the WebSocket."""
+
+    async def run() -> None:
+        await asyncio.to_thread(call)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One server, one worker, the in-process broker and small limits."""
+    directory = tmp_path_factory.mktemp("live")
+    urls = separate_sqlite_files(directory / "db").domain_urls()
+    env = {f"CONDUIT_{d.upper()}_URL": url for d, url in urls.items()}
+    env |= {
+        "CONDUIT_LOG_LEVEL": "WARNING",
+        "CONDUIT_REQUEST_TIMEOUT_SECONDS": "1",
+        "CONDUIT_LIVE_SUBSCRIPTIONS_PER_CONNECTION": str(SUBSCRIPTIONS_PER_CONNECTION),
+        "CONDUIT_LIVE_CONNECTIONS_PER_ADDRESS": str(CONNECTIONS_PER_ADDRESS),
+    }
+    with uvicorn_server(env, workers=1, log=directory / "server.log") as base_url:
+        yield base_url
+
+
+def test_connections_past_the_limit_per_address_are_closed_with_1013(server: str) -> None:
+    async def scenario() -> tuple[int, str]:
+        held = [await open_session(server) for _ in range(CONNECTIONS_PER_ADDRESS)]
+        try:
+            ws = await connect(ws_url(server), subprotocols=[PROTOCOL])
+            return await closed_with(ws)
+        finally:
+            for ws in held:
+                await ws.close()
+
+    reason = f"At most {CONNECTIONS_PER_ADDRESS} connections per client address"
+    assert asyncio.run(scenario()) == (1013, reason)
+
+
+def test_a_comment_added_and_deleted_reaches_subscribers_past_the_request_deadline(
+    server: str,
+) -> None:
+    """Anonymous and signed-in subscribers alike; each viewer sees `viewerCanDelete` as its
+    own. The connections outlive the 1 s request deadline."""
+    author = Client(server, f"a{uuid.uuid4().hex[:8]}")
+    slug = author.publish()
+
+    async def scenario() -> None:
+        anonymous = await open_session(server)
+        signed_in = await open_session(server, {"Authorization": f"Bearer {author.token}"})
+        await subscribe(anonymous, "1", ADDED, slug)
+        await subscribe(signed_in, "1", ADDED, slug)
+        await until_live(anonymous, in_thread(lambda: author.comment(slug, "probe")))
+        await until_live(signed_in, in_thread(lambda: author.comment(slug, "probe")))
+        await subscribe(signed_in, "2", DELETED, slug)
+        await asyncio.sleep(1.5)  # past the request deadline
+        comment_id = await asyncio.to_thread(author.comment, slug, "Hello, live")
+        for ws, can_delete in ((anonymous, False), (signed_in, True)):
+            data = await event_where(ws, "1", lambda d: d["commentAdded"]["body"] != "probe")
+            assert data == {
+                "commentAdded": {
+                    "id": comment_id,
+                    "body": "Hello, live",
+                    "author": {"username": author.name},
+                    "viewerCanDelete": can_delete,
+                }
+            }
+        await asyncio.to_thread(author.delete_comment, slug, comment_id)
+        data = await event_where(signed_in, "2", lambda d: d["commentDeleted"]["id"] == comment_id)
+        assert data == {"commentDeleted": {"id": comment_id}}
+        await anonymous.close()
+        await signed_in.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_unknown_article_is_a_not_found_error(server: str) -> None:
+    async def scenario() -> list[dict[str, Any]]:
+        ws = await open_session(server)
+        await subscribe(ws, "1", ADDED, "no-such-article")
+        first, last = await receive(ws), await receive(ws)
+        assert last == {"id": "1", "type": "complete"}
+        await ws.close()
+        errors: list[dict[str, Any]] = first["payload"]["errors"]
+        return errors
+
+    [error] = asyncio.run(scenario())
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert error == {
+        "message": "article not found",
+        "extensions": {"code": "NOT_FOUND", "fields": {"article": ["not found"]}},
+    }
+
+
+def test_subscriptions_past_the_limit_per_connection_are_refused(server: str) -> None:
+    slug = Client(server, f"a{uuid.uuid4().hex[:8]}").publish()
+
+    async def scenario() -> dict[str, Any]:
+        ws = await open_session(server)
+        for op_id in range(SUBSCRIPTIONS_PER_CONNECTION + 1):
+            await subscribe(ws, str(op_id), ADDED, slug)
+        refused = await receive(ws)
+        await ws.close()
+        return refused
+
+    refused = asyncio.run(scenario())
+    assert refused["id"] == str(SUBSCRIPTIONS_PER_CONNECTION)
+    assert refused["type"] == "error"
+    [error] = refused["payload"]
+    assert error["extensions"] == {"code": "TOO_MANY_SUBSCRIPTIONS", "limit": 2}
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"Authorization": "Bearer not-a-token"}, 4403),
+        ({"token": "not-a-token"}, 4403),
+        ({"token": 42}, 4400),
+    ],
+)
+def test_a_bad_token_closes_the_connection(server: str, payload: object, code: int) -> None:
+    async def scenario() -> int:
+        ws = await connect(ws_url(server), subprotocols=[PROTOCOL])
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        closed, _ = await closed_with(ws)
+        return closed
+
+    assert asyncio.run(scenario()) == code
+
+
+@pytest.mark.parametrize(
+    ("messages", "code"),
+    [
+        (["not json"], 4400),
+        ([{"type": "no-such-type"}], 4400),
+        ([{"type": "subscribe", "id": "1", "payload": {"query": "subscription { x }"}}], 4401),
+        ([{"type": "connection_init"}, {"type": "connection_init"}], 4429),
+        ([{"type": "connection_init"}, {"type": "subscribe"}], 4400),
+    ],
+)
+def test_malformed_messages_close_the_connection(
+    server: str, messages: list[object], code: int
+) -> None:
+    async def scenario() -> int:
+        ws = await connect(ws_url(server), subprotocols=[PROTOCOL])
+        for message in messages:
+            await ws.send(message if isinstance(message, str) else json.dumps(message))
+        closed, _ = await closed_with(ws)
+        return closed
+
+    assert asyncio.run(scenario()) == code
+
+
+@pytest.fixture
+def redis_channel() -> str:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.fail(f"Redis is unreachable at {REDIS_URL}: {error}")
+    finally:
+        client.close()
+    return f"test-live-{uuid.uuid4().hex}"
+
+
+def test_a_comment_through_one_worker_reaches_a_subscriber_on_another(
+    tmp_path: Path, redis_channel: str
+) -> None:
+    """Two servers of one worker each, on the same databases and Redis channel: which process
+    serves which connection is then certain, as it is not among one server's workers."""
+    urls = separate_sqlite_files(tmp_path / "db").domain_urls()
+    env = {f"CONDUIT_{d.upper()}_URL": url for d, url in urls.items()}
+    env |= {
+        "CONDUIT_LOG_LEVEL": "WARNING",
+        "CONDUIT_LIVE_URL": REDIS_URL,
+        "CONDUIT_LIVE_CHANNEL": redis_channel,
+    }
+    log = tmp_path / "server.log"
+    with uvicorn_server(env, 1, log) as worker_a, uvicorn_server(env, 1, log) as worker_b:
+        on_a = Client(worker_a, f"a{uuid.uuid4().hex[:8]}")
+        slug = on_a.publish()
+
+        async def scenario() -> None:
+            added = await open_session(worker_b)
+            deleted = await open_session(worker_b, {"token": on_a.token})
+            await subscribe(added, "1", ADDED, slug)
+            await subscribe(deleted, "1", DELETED, slug)
+            await until_live(added, in_thread(lambda: on_a.comment(slug, "probe")))
+
+            async def add_and_delete() -> None:
+                probe = await asyncio.to_thread(on_a.comment, slug, "probe")
+                await asyncio.to_thread(on_a.delete_comment, slug, probe)
+
+            await until_live(deleted, add_and_delete)
+            comment_id = await asyncio.to_thread(on_a.comment, slug, "From A")
+            data = await event_where(added, "1", lambda d: d["commentAdded"]["body"] == "From A")
+            assert data["commentAdded"] == {
+                "id": comment_id,
+                "body": "From A",
+                "author": {"username": on_a.name},
+                "viewerCanDelete": False,
+            }
+            await asyncio.to_thread(on_a.delete_comment, slug, comment_id)
+            data = await event_where(
+                deleted, "1", lambda d: d["commentDeleted"]["id"] == comment_id
+            )
+            assert data == {"commentDeleted": {"id": comment_id}}
+            await added.close()
+            await deleted.close()
+
+        asyncio.run(scenario())
