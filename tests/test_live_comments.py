@@ -20,8 +20,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from config import ConfigError, LiveSettings, Settings
+from events import ArticleDeleted, Commented, DomainEvent
+from events.live import QUEUE_SIZE, Fanout, InProcessBroker, LiveBus, Overflowed, RedisBroker
 from tests.conftest import separate_sqlite_files
-from tests.live import uvicorn_server
+from tests.live import free_port, uvicorn_server
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PROTOCOL = Subprotocol("graphql-transport-ws")
@@ -66,6 +68,63 @@ def test_a_bad_live_setting_refuses_to_start(name: str, value: str, message: str
         Settings.from_env({f"CONDUIT_{name}": value})
     assert message in str(raised.value)
     assert "hunter2" not in str(raised.value)
+
+
+def test_a_subscriber_that_falls_behind_is_dropped_and_no_one_else() -> None:
+    """Delivery never waits: a subscriber that lets QUEUE_SIZE events wait unread is told so
+    after reading them, while one that keeps up, and those of other articles, go on."""
+
+    async def scenario() -> None:
+        fanout = Fanout()
+        with (
+            fanout.subscribe(1) as slow,
+            fanout.subscribe(1) as reading,
+            fanout.subscribe(2) as elsewhere,
+        ):
+            for n in range(QUEUE_SIZE + 2):
+                fanout.deliver(Commented(n, 1, 7))
+                assert (await reading.next()).comment_id == n
+            for n in range(QUEUE_SIZE):
+                assert (await slow.next()).comment_id == n
+            with pytest.raises(Overflowed):
+                await slow.next()
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(elsewhere.next(), 0.01)
+
+    asyncio.run(scenario())
+
+
+def test_the_live_bus_hands_the_broker_comment_events_after_the_bus() -> None:
+    published: list[DomainEvent] = []
+
+    class Bus:
+        async def publish(self, event: DomainEvent) -> None:
+            published.append(event)
+
+    async def scenario() -> None:
+        broker = InProcessBroker()
+        bus = LiveBus(Bus(), broker)
+        with broker.subscribe(1) as subscriber:
+            added = Commented(5, 1, 7)
+            await bus.publish(ArticleDeleted(2))
+            await bus.publish(added)
+            assert await subscriber.next() == added
+        assert [type(e) for e in published] == [ArticleDeleted, Commented]
+
+    asyncio.run(scenario())
+
+
+def test_an_unreachable_redis_loses_live_events_but_fails_no_write(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> None:
+        broker = RedisBroker(f"redis://127.0.0.1:{free_port()}/0", "nowhere")
+        await broker.publish(Commented(5, 1, 7))
+        await broker.close()
+
+    asyncio.run(scenario())
+    assert "live event Commented" in caplog.text
+    assert "reached no subscriber" in caplog.text
 
 
 class Client:
@@ -342,6 +401,7 @@ def redis_channel() -> str:
     return f"test-live-{uuid.uuid4().hex}"
 
 
+@pytest.mark.slow  # needs Redis: left out of `python3 dev.py test --fast`
 def test_a_comment_through_one_worker_reaches_a_subscriber_on_another(
     tmp_path: Path, redis_channel: str
 ) -> None:
