@@ -12,10 +12,13 @@ connection_init."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from graphql import GraphQLError
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -77,6 +80,19 @@ class ConnectionCounts:
             self._open[address] -= 1
             if not self._open[address]:
                 del self._open[address]
+
+
+class TextFrames(ASGIWebSocketAdapter):
+    """Messages in text frames, as the protocol has them: Strawberry sends the bytes our JSON
+    encoder makes as binary frames, which a browser hands to `graphql-ws` as a Blob it cannot
+    parse."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded if isinstance(encoded, str) else encoded.decode())
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
 
 
 class LiveConnection(BaseGraphQLTransportWSHandler[Context, None]):

@@ -28,7 +28,7 @@ from resolvers.context import Context
 from rest.responses import JSONResponse, dumps
 from schema.errors import RATE_LIMITED, coded, has_code
 from schema.limits import RequestSpend, request_spend
-from schema.live import TRY_AGAIN_LATER, ConnectionCounts, LiveConnection
+from schema.live import TRY_AGAIN_LATER, ConnectionCounts, LiveConnection, TextFrames
 from telemetry.codes import note_error_codes
 
 BAD_REQUEST = "BAD_REQUEST"
@@ -49,6 +49,7 @@ ContextFor = Callable[[HTTPConnection, str | None], Awaitable[Context]]
 
 class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = LiveConnection
+    websocket_adapter_class = TextFrames
 
     def __init__(
         self,

@@ -19,11 +19,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from config import ConfigError, LiveSettings, Settings
+from config import ConfigError, LiveSettings, RateLimit, Settings
 from events import ArticleDeleted, Commented, DomainEvent
 from events.live import QUEUE_SIZE, Fanout, InProcessBroker, LiveBus, Overflowed, RedisBroker
 from tests.conftest import separate_sqlite_files
 from tests.live import free_port, uvicorn_server
+from tests.test_rate_limits import limited, serving
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PROTOCOL = Subprotocol("graphql-transport-ws")
@@ -180,7 +181,9 @@ def ws_url(base_url: str) -> str:
 
 
 async def receive(ws: ClientConnection, seconds: float = WAIT_SECONDS) -> dict[str, Any]:
-    message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), seconds))
+    frame = await asyncio.wait_for(ws.recv(), seconds)
+    assert isinstance(frame, str), "the protocol's messages go in text frames"
+    message: dict[str, Any] = json.loads(frame)
     return message
 
 
@@ -387,6 +390,27 @@ def test_malformed_messages_close_the_connection(
         return closed
 
     assert asyncio.run(scenario()) == code
+
+
+def test_each_operation_over_a_connection_pays_from_the_request_budget(tmp_path: Path) -> None:
+    """In process (Starlette's test client): the connection itself costs nothing, each
+    subscribe a point, and one past the budget is refused with RATE_LIMITED."""
+    settings = limited(tmp_path, requests_per_client=RateLimit(2, 3600))
+    subscription = {"query": 'subscription { commentDeleted(articleSlug: "none") { id } }'}
+    with serving(settings) as api, api.http.websocket_connect("/graphql", [PROTOCOL]) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json() == {"type": "connection_ack"}
+        for op_id in ("1", "2"):
+            ws.send_json({"id": op_id, "type": "subscribe", "payload": subscription})
+            [error] = ws.receive_json()["payload"]["errors"]
+            assert error["extensions"]["code"] == "NOT_FOUND"
+            assert ws.receive_json() == {"id": op_id, "type": "complete"}
+        ws.send_json({"id": "3", "type": "subscribe", "payload": subscription})
+        refused = ws.receive_json()
+    assert (refused["id"], refused["type"]) == ("3", "error")
+    [error] = refused["payload"]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert error["extensions"]["limit"] == 2
 
 
 @pytest.fixture
