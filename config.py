@@ -58,9 +58,11 @@ RATE_LIMIT_SCHEMES = ("memory", "redis", "rediss", "dynamodb")
 RATE_LIMITS_OFF = "off"
 # Live comments (docs/graphql.md): where events travel between processes, and what one
 # connection, and one client address in one process, may hold open.
-LIVE_SCHEMES = ("redis", "rediss")
+LIVE_REDIS_SCHEMES = ("redis", "rediss")
+LIVE_POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
 DEFAULT_LIVE_CHANNEL = "conduit.live.comments"
-_LIVE_CHANNEL = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# PostgreSQL cuts a channel name at 63 bytes; Redis would take more.
+_LIVE_CHANNEL = re.compile(r"^[A-Za-z0-9._:-]{1,63}$")
 DEFAULT_LIVE_SUBSCRIPTIONS_PER_CONNECTION = 10
 DEFAULT_LIVE_CONNECTIONS_PER_ADDRESS = 20
 
@@ -151,7 +153,8 @@ class RateLimits:
 @dataclass(frozen=True)
 class LiveSettings:
     """GraphQL subscriptions: `url` None, events reach the subscribers of this process only;
-    a Redis URL, those of every process publishing and listening on `channel` there."""
+    a Redis or PostgreSQL URL, those of every process publishing and listening on `channel`
+    there."""
 
     url: str | None = None
     channel: str = DEFAULT_LIVE_CHANNEL
@@ -410,16 +413,16 @@ def _live(get: Callable[[str], str | None]) -> LiveSettings:
     url = get("LIVE_URL")
     if url is not None and url.lower() == IN_PROCESS_BUS:
         url = None
-    # The URL is never echoed back: a Redis URL may hold a password.
-    if url is not None and (urlsplit(url).scheme not in LIVE_SCHEMES or not _is_redis_address(url)):
+    # The URL is never echoed back: it may hold a password.
+    if url is not None and not _is_live_address(url):
         raise ConfigError(
-            f"CONDUIT_LIVE_URL: use {IN_PROCESS_BUS} (the default) or redis://HOST:PORT/DB "
-            "(rediss:// for TLS)"
+            f"CONDUIT_LIVE_URL: use {IN_PROCESS_BUS} (the default), redis://HOST:PORT/DB "
+            "(rediss:// for TLS) or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
         )
     channel = get("LIVE_CHANNEL") or DEFAULT_LIVE_CHANNEL
     if not _LIVE_CHANNEL.match(channel):
         raise ConfigError(
-            f"CONDUIT_LIVE_CHANNEL={channel!r}: use 1 to 128 letters, digits, '.', '_', ':' or '-'"
+            f"CONDUIT_LIVE_CHANNEL={channel!r}: use 1 to 63 letters, digits, '.', '_', ':' or '-'"
         )
     return LiveSettings(
         url=url,
@@ -435,6 +438,13 @@ def _live(get: Callable[[str], str | None]) -> LiveSettings:
             DEFAULT_LIVE_CONNECTIONS_PER_ADDRESS,
         ),
     )
+
+
+def _is_live_address(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in LIVE_REDIS_SCHEMES:
+        return _is_redis_address(url)
+    return parts.scheme in LIVE_POSTGRES_SCHEMES and bool(parts.hostname)
 
 
 def _is_redis_address(url: str) -> bool:

@@ -1,36 +1,35 @@
 """Live comments: the `Commented` and `CommentDeleted` events handed to the GraphQL subscribers
 of their article as the relay publishes them. In this process only (the default), or through
-a Redis pub/sub channel (CONDUIT_LIVE_URL=redis://...) to the subscribers of every process
-listening on it, this one included.
+a Redis pub/sub channel (CONDUIT_LIVE_URL=redis://...) or a PostgreSQL LISTEN/NOTIFY channel
+(postgresql://...) to the subscribers of every process listening on it, this one included.
 
 Delivery never waits on a subscriber: each has a bounded queue, and one that lets it fill
 (a client reading slower than comments arrive, or not at all) is dropped, its subscription
 ended with `Overflowed`. Live events are a notice, not a record: an event published while
-Redis is out of reach, or while a subscriber reconnects, is not sent again; a client that
-resubscribes reads the comments it may have missed."""
+the channel's server is out of reach, or while a subscriber reconnects, is not sent again; a
+client that resubscribes reads the comments it may have missed."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Protocol
+from typing import ClassVar, Protocol
 
 from config import LiveSettings
 from events import CommentDeleted, Commented, DomainEvent, EventBus, wire
-
-if TYPE_CHECKING:
-    from redis.asyncio import Redis
 
 logger = logging.getLogger("conduit.events.live")
 
 LiveEvent = Commented | CommentDeleted
 # Events one subscriber may have waiting: far more than a reader keeping up ever has.
 QUEUE_SIZE = 100
-# A publish waits this long for Redis, then the event goes to no one: the write is done.
-REDIS_TIMEOUT_SECONDS = 1.0
+# A publish waits this long for Redis or PostgreSQL, then the event goes to no one: the write
+# is done.
+TIMEOUT_SECONDS = 1.0
 # Between attempts to listen again after the connection to Redis was lost.
 RECONNECT_SECONDS = 1.0
 
@@ -118,80 +117,158 @@ class InProcessBroker:
         return self._fanout.subscribe(article_id)
 
 
-class RedisBroker:
-    """Every process publishes to one channel and listens to it: one Redis connection to
-    listen and a pool to publish, however many subscribers; each process keeps the events of
-    the articles its own subscribers watch."""
+class SharedChannel(ABC):
+    """What the brokers whose processes meet on one channel of a server have in common: each
+    process publishes every event there and listens to it (one connection, however many
+    subscribers, opened again a second after it is lost), and keeps the events of the
+    articles its own subscribers watch. A subclass connects to its server."""
 
-    def __init__(self, url: str, channel: str) -> None:
-        from redis.asyncio import Redis
+    server: ClassVar[str]
 
-        self._redis: Redis = Redis.from_url(
-            url,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        )
-        # The listening connection waits for messages for as long as there are none.
-        self._listener: Redis = Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+    def __init__(self, channel: str, failures: tuple[type[Exception], ...]) -> None:
         self._channel = channel
+        # What the server's client raises for a server out of reach or gone.
+        self._failures: tuple[type[Exception], ...] = (*failures, OSError, TimeoutError)
         self._fanout = Fanout()
         self._listening: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        subscribed = asyncio.Event()
-        self._listening = asyncio.create_task(self._listen(subscribed))
-        # Not past a Redis that does not answer: the app starts, live events wait for it.
+        tried = asyncio.Event()
+        self._listening = asyncio.create_task(self._listen(tried))
+        # Until the first try listening has come out either way, or a server that does not
+        # answer has had its time: the app starts anyway, and live events wait for the server.
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(REDIS_TIMEOUT_SECONDS * 5):
-                await subscribed.wait()
+            async with asyncio.timeout(TIMEOUT_SECONDS * 5):
+                await tried.wait()
 
     async def close(self) -> None:
         if self._listening is not None:
             self._listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listening
-        await self._redis.aclose()
-        await self._listener.aclose()
+        await self._disconnect()
 
     async def publish(self, event: LiveEvent) -> None:
-        from redis.exceptions import RedisError
-
         try:
-            await self._redis.publish(self._channel, wire.to_json(event))
-        except (RedisError, OSError) as error:
+            async with asyncio.timeout(TIMEOUT_SECONDS):
+                await self._send(wire.to_json(event))
+        except self._failures as error:
             logger.warning(
-                "live event %s %s reached no subscriber: Redis: %s",
+                "live event %s %s reached no subscriber: %s: %s",
                 type(event).__name__,
                 event.event_id,
-                error,
+                self.server,
+                error or type(error).__name__,
             )
 
     def subscribe(self, article_id: int) -> contextlib.AbstractContextManager[Subscriber]:
         return self._fanout.subscribe(article_id)
 
-    async def _listen(self, subscribed: asyncio.Event) -> None:
-        from redis.exceptions import RedisError
+    @abstractmethod
+    async def _send(self, text: str) -> None:
+        """Publish one message on the channel."""
 
+    @abstractmethod
+    async def _listen_once(self, subscribed: asyncio.Event) -> None:
+        """Listen on one connection until it is lost; `subscribed` is set once listening."""
+
+    @abstractmethod
+    async def _disconnect(self) -> None:
+        """Close every connection."""
+
+    async def _listen(self, tried: asyncio.Event) -> None:
         while True:
             try:
-                async with self._listener.pubsub() as pubsub:
-                    await pubsub.subscribe(self._channel)
-                    subscribed.set()
-                    async for message in pubsub.listen():
-                        if message["type"] == "message":
-                            self._deliver(message["data"])
-            except (RedisError, OSError) as error:
-                logger.warning("live events: listening on Redis failed, again soon: %s", error)
+                await self._listen_once(tried)
+            except self._failures as error:
+                logger.warning(
+                    "live events: listening on %s failed, again soon: %s", self.server, error
+                )
+            tried.set()
             await asyncio.sleep(RECONNECT_SECONDS)
 
-    def _deliver(self, data: bytes) -> None:
+    def _deliver(self, data: str | bytes) -> None:
         try:
-            event = wire.from_json(data.decode())
+            event = wire.from_json(data if isinstance(data, str) else data.decode())
         except (wire.MalformedEvent, UnicodeDecodeError) as error:
             logger.warning("live events: ignored a message on the channel: %s", error)
             return
         if isinstance(event, LiveEvent):
             self._fanout.deliver(event)
+
+
+class RedisBroker(SharedChannel):
+    """On a Redis pub/sub channel."""
+
+    server = "Redis"
+
+    def __init__(self, url: str, channel: str) -> None:
+        from redis.asyncio import Redis
+        from redis.exceptions import RedisError
+
+        super().__init__(channel, (RedisError,))
+        self._redis: Redis = Redis.from_url(
+            url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS
+        )
+        # The listening connection waits for messages for as long as there are none.
+        self._listener: Redis = Redis.from_url(url, socket_connect_timeout=TIMEOUT_SECONDS)
+
+    async def _send(self, text: str) -> None:
+        await self._redis.publish(self._channel, text)
+
+    async def _listen_once(self, subscribed: asyncio.Event) -> None:
+        async with self._listener.pubsub() as pubsub:
+            await pubsub.subscribe(self._channel)
+            subscribed.set()
+            async for message in pubsub.listen():
+                if message["type"] == "message":
+                    self._deliver(message["data"])
+
+    async def _disconnect(self) -> None:
+        await self._redis.aclose()
+        await self._listener.aclose()
+
+
+class PostgresBroker(SharedChannel):
+    """On a PostgreSQL channel: NOTIFY to publish, LISTEN on a connection of its own."""
+
+    server = "PostgreSQL"
+
+    def __init__(self, url: str, channel: str) -> None:
+        import asyncpg
+
+        super().__init__(channel, (asyncpg.PostgresError, asyncpg.InterfaceError))
+        # asyncpg takes libpq's URL; the databases' SQLAlchemy spelling is accepted too.
+        self._dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self._pool: asyncpg.Pool | None = None
+
+    async def start(self) -> None:
+        import asyncpg
+
+        # No connection yet: made at the first publish, so a server out of reach fails none.
+        self._pool = await asyncpg.create_pool(self._dsn, min_size=0, max_size=2)
+        await super().start()
+
+    async def _send(self, text: str) -> None:
+        assert self._pool is not None  # started
+        await self._pool.execute("SELECT pg_notify($1, $2)", self._channel, text)
+
+    async def _listen_once(self, subscribed: asyncio.Event) -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(self._dsn, timeout=TIMEOUT_SECONDS)
+        lost = asyncio.Event()
+        connection.add_termination_listener(lambda _: lost.set())
+        try:
+            await connection.add_listener(self._channel, lambda *args: self._deliver(args[3]))
+            subscribed.set()
+            await lost.wait()
+        finally:
+            await connection.close(timeout=TIMEOUT_SECONDS)
+
+    async def _disconnect(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
 
 
 class LiveBus:
@@ -209,7 +286,9 @@ class LiveBus:
 
 
 def open_broker(settings: LiveSettings) -> LiveBroker:
-    """Redis is imported only by a process that uses it."""
+    """A server's client is imported only by a process that uses it."""
     if settings.url is None:
         return InProcessBroker()
-    return RedisBroker(settings.url, settings.channel)
+    if settings.url.startswith("redis"):
+        return RedisBroker(settings.url, settings.channel)
+    return PostgresBroker(settings.url, settings.channel)

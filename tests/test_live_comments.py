@@ -21,7 +21,8 @@ from websockets.typing import Subprotocol
 
 from config import ConfigError, LiveSettings, RateLimit, Settings
 from events import ArticleDeleted, Commented, DomainEvent
-from events.live import QUEUE_SIZE, Fanout, InProcessBroker, LiveBus, Overflowed, RedisBroker
+from events.live import QUEUE_SIZE, Fanout, InProcessBroker, LiveBus, Overflowed, open_broker
+from tests import postgres
 from tests.conftest import separate_sqlite_files
 from tests.live import free_port, uvicorn_server
 from tests.test_rate_limits import limited, serving
@@ -52,14 +53,18 @@ def test_live_comments_default_to_in_process_with_their_limits() -> None:
     ).live
     url = "rediss://:secret@cache.internal:6380/1"
     assert live == LiveSettings(url, "staging:comments", 3, 100)
+    on_postgres = Settings.from_env({"CONDUIT_LIVE_URL": "postgresql://u:p@db:5432/conduit"})
+    assert on_postgres.live.url == "postgresql://u:p@db:5432/conduit"
 
 
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("LIVE_URL", "postgresql://db/conduit", "use in-process (the default) or redis://"),
-        ("LIVE_URL", "redis://:hunter2@/0", "use in-process (the default) or redis://"),
-        ("LIVE_CHANNEL", "has space", "1 to 128 letters"),
+        ("LIVE_URL", "amqp://broker/", "use in-process (the default), redis://"),
+        ("LIVE_URL", "redis://:hunter2@/0", "use in-process (the default), redis://"),
+        ("LIVE_URL", "postgresql://u:hunter2@/db", "or postgresql://USER:PASSWORD@HOST"),
+        ("LIVE_CHANNEL", "has space", "1 to 63 letters"),
+        ("LIVE_CHANNEL", "c" * 64, "1 to 63 letters"),
         ("LIVE_SUBSCRIPTIONS_PER_CONNECTION", "0", "a positive whole number"),
         ("LIVE_CONNECTIONS_PER_ADDRESS", "many", "a positive whole number"),
     ],
@@ -115,15 +120,18 @@ def test_the_live_bus_hands_the_broker_comment_events_after_the_bus() -> None:
     asyncio.run(scenario())
 
 
-def test_an_unreachable_redis_loses_live_events_but_fails_no_write(
-    caplog: pytest.LogCaptureFixture,
+@pytest.mark.parametrize("scheme", ["redis", "postgresql"])
+def test_an_unreachable_server_loses_live_events_but_fails_no_write(
+    scheme: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def scenario() -> None:
-        broker = RedisBroker(f"redis://127.0.0.1:{free_port()}/0", "nowhere")
+        broker = open_broker(LiveSettings(f"{scheme}://127.0.0.1:{free_port()}/0", "nowhere"))
+        await broker.start()
         await broker.publish(Commented(5, 1, 7))
         await broker.close()
 
     asyncio.run(scenario())
+    assert "live events: listening on" in caplog.text
     assert "live event Commented" in caplog.text
     assert "reached no subscriber" in caplog.text
 
@@ -413,30 +421,36 @@ def test_each_operation_over_a_connection_pays_from_the_request_budget(tmp_path:
     assert error["extensions"]["limit"] == 2
 
 
-@pytest.fixture
-def redis_channel() -> str:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.fail(f"Redis is unreachable at {REDIS_URL}: {error}")
-    finally:
-        client.close()
-    return f"test-live-{uuid.uuid4().hex}"
+@pytest.fixture(params=["redis", "postgresql"])
+def live_url(request: pytest.FixtureRequest) -> str:
+    """A shared channel's server, reachable (the test fails otherwise, as CI has both)."""
+    if request.param == "redis":
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            client.ping()
+        except redis.RedisError as error:
+            pytest.fail(f"Redis is unreachable at {REDIS_URL}: {error}")
+        finally:
+            client.close()
+        return REDIS_URL
+    if not postgres.is_available():
+        pytest.fail(f"PostgreSQL is unreachable at {postgres.ADMIN_DSN}")
+    return postgres.ADMIN_DSN
 
 
-@pytest.mark.slow  # needs Redis: left out of `python3 dev.py test --fast`
+@pytest.mark.slow  # needs Redis and PostgreSQL: left out of `python3 dev.py test --fast`
 def test_a_comment_through_one_worker_reaches_a_subscriber_on_another(
-    tmp_path: Path, redis_channel: str
+    tmp_path: Path, live_url: str
 ) -> None:
-    """Two servers of one worker each, on the same databases and Redis channel: which process
-    serves which connection is then certain, as it is not among one server's workers."""
+    """Two servers of one worker each, on the same databases and live channel (of this test
+    alone): which process serves which connection is then certain, as it is not among one
+    server's workers."""
     urls = separate_sqlite_files(tmp_path / "db").domain_urls()
     env = {f"CONDUIT_{d.upper()}_URL": url for d, url in urls.items()}
     env |= {
         "CONDUIT_LOG_LEVEL": "WARNING",
-        "CONDUIT_LIVE_URL": REDIS_URL,
-        "CONDUIT_LIVE_CHANNEL": redis_channel,
+        "CONDUIT_LIVE_URL": live_url,
+        "CONDUIT_LIVE_CHANNEL": f"test-live-{uuid.uuid4().hex}",
     }
     log = tmp_path / "server.log"
     with uvicorn_server(env, 1, log) as worker_a, uvicorn_server(env, 1, log) as worker_b:
