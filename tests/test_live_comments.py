@@ -19,7 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from config import ConfigError, LiveSettings, RateLimit, Settings
+from config import LiveSettings, RateLimit
 from events import ArticleDeleted, Commented, DomainEvent
 from events.live import QUEUE_SIZE, Fanout, InProcessBroker, LiveBus, Overflowed, open_broker
 from tests import postgres
@@ -38,42 +38,6 @@ CONNECTIONS_PER_ADDRESS = 3
 WAIT_SECONDS = 5.0
 # How long a probe waits for its event before it tries again (see `until_live`).
 PROBE_SECONDS = 0.2
-
-
-def test_live_comments_default_to_in_process_with_their_limits() -> None:
-    assert Settings.from_env({}).live == LiveSettings(None, "conduit.live.comments", 10, 20)
-    assert Settings.from_env({"CONDUIT_LIVE_URL": "in-process"}).live.url is None
-    live = Settings.from_env(
-        {
-            "CONDUIT_LIVE_URL": "rediss://:secret@cache.internal:6380/1",  # TLS
-            "CONDUIT_LIVE_CHANNEL": "staging:comments",
-            "CONDUIT_LIVE_SUBSCRIPTIONS_PER_CONNECTION": "3",
-            "CONDUIT_LIVE_CONNECTIONS_PER_ADDRESS": "100",
-        }
-    ).live
-    url = "rediss://:secret@cache.internal:6380/1"
-    assert live == LiveSettings(url, "staging:comments", 3, 100)
-    on_postgres = Settings.from_env({"CONDUIT_LIVE_URL": "postgresql://u:p@db:5432/conduit"})
-    assert on_postgres.live.url == "postgresql://u:p@db:5432/conduit"
-
-
-@pytest.mark.parametrize(
-    ("name", "value", "message"),
-    [
-        ("LIVE_URL", "amqp://broker/", "use in-process (the default), redis://"),
-        ("LIVE_URL", "redis://:hunter2@/0", "use in-process (the default), redis://"),
-        ("LIVE_URL", "postgresql://u:hunter2@/db", "or postgresql://USER:PASSWORD@HOST"),
-        ("LIVE_CHANNEL", "has space", "1 to 63 letters"),
-        ("LIVE_CHANNEL", "c" * 64, "1 to 63 letters"),
-        ("LIVE_SUBSCRIPTIONS_PER_CONNECTION", "0", "a positive whole number"),
-        ("LIVE_CONNECTIONS_PER_ADDRESS", "many", "a positive whole number"),
-    ],
-)
-def test_a_bad_live_setting_refuses_to_start(name: str, value: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=f"CONDUIT_{name}") as raised:
-        Settings.from_env({f"CONDUIT_{name}": value})
-    assert message in str(raised.value)
-    assert "hunter2" not in str(raised.value)
 
 
 def test_a_subscriber_that_falls_behind_is_dropped_and_no_one_else() -> None:
