@@ -385,6 +385,26 @@ def test_each_operation_over_a_connection_pays_from_the_request_budget(tmp_path:
     assert error["extensions"]["limit"] == 2
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_subscription_over_http_is_a_bad_request(tmp_path: Path, method: str) -> None:
+    """Over HTTP an operation has one answer, and a subscription none to give."""
+    query = 'subscription { commentAdded(articleSlug: "any") { id } }'
+    with serving(limited(tmp_path)) as api:
+        if method == "GET":
+            answer = api.http.get("/graphql", params={"query": query})
+        else:
+            answer = api.http.post("/graphql", json={"query": query})
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "errors": [
+            {
+                "message": f"subscriptions are not allowed when using {method}",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ]
+    }
+
+
 @pytest.fixture(params=["redis", "postgresql"])
 def live_url(request: pytest.FixtureRequest) -> str:
     """A shared channel's server, reachable (the test fails otherwise, as CI has both)."""
