@@ -305,6 +305,37 @@ def test_an_unknown_article_is_a_not_found_error(server: str) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        'subscription { commentAdded(articleSlug: "a") { nope } }',
+        "subscription { ...A } fragment A on Subscription { ...A }",
+        "subscription { "
+        + " ".join(f'a{i}: commentAdded(articleSlug: "a") {{ id }}' for i in range(31))
+        + " }",
+    ],
+    ids=["unknown field", "fragment spreading itself", "too many aliases"],
+)
+def test_an_invalid_subscription_gets_an_error_and_the_connection_stays(
+    server: str, query: str
+) -> None:
+    """Costed and validated as over HTTP, before anything runs."""
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        ws = await open_session(server)
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        refused = await receive(ws)
+        await ws.send(json.dumps({"type": "ping"}))
+        pong = await receive(ws)
+        await ws.close()
+        return refused, pong
+
+    refused, pong = asyncio.run(scenario())
+    assert (refused["id"], refused["type"]) == ("1", "error")
+    assert {e["extensions"]["code"] for e in refused["payload"]} == {"GRAPHQL_VALIDATION_FAILED"}
+    assert pong == {"type": "pong"}
+
+
 def test_subscriptions_past_the_limit_per_connection_are_refused(server: str) -> None:
     slug = Client(server, f"a{uuid.uuid4().hex[:8]}").publish()
 
