@@ -19,7 +19,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from config import LiveSettings, RateLimit
+from auth.tokens import TokenService
+from config import DEVELOPMENT_JWT_SECRET, LiveSettings, RateLimit
 from events import ArticleDeleted, Commented, DomainEvent
 from events.live import QUEUE_SIZE, Fanout, InProcessBroker, LiveBus, Overflowed, open_broker
 from tests import postgres
@@ -34,6 +35,9 @@ ADDED = """subscription($slug: String!) {
 DELETED = "subscription($slug: String!) { commentDeleted(articleSlug: $slug) { id } }"
 SUBSCRIPTIONS_PER_CONNECTION = 2
 CONNECTIONS_PER_ADDRESS = 3
+# Signed as the servers' tokens are (the development secret), but refused all the same.
+EXPIRED = TokenService(DEVELOPMENT_JWT_SECRET, -60).issue(1, 0)
+NO_SUCH_USER = TokenService(DEVELOPMENT_JWT_SECRET, 3600).issue(10**9, 0)
 # How long a test waits for any one message before it fails.
 WAIT_SECONDS = 5.0
 # How long a probe waits for its event before it tries again (see `until_live`).
@@ -359,8 +363,12 @@ def test_subscriptions_past_the_limit_per_connection_are_refused(server: str) ->
     [
         ({"Authorization": "Bearer not-a-token"}, 4403),
         ({"token": "not-a-token"}, 4403),
+        ({"authorization": f"Token {EXPIRED}"}, 4403),
+        ({"token": NO_SUCH_USER}, 4403),
         ({"token": 42}, 4400),
+        ({"Authorization": ["Bearer", "x"]}, 4400),
     ],
+    ids=["not a token", "not a token, bare", "expired", "no such user", "a number", "a list"],
 )
 def test_a_bad_token_closes_the_connection(server: str, payload: object, code: int) -> None:
     async def scenario() -> int:
