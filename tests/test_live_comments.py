@@ -17,7 +17,7 @@ import pytest
 import redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
-from websockets.typing import Subprotocol
+from websockets.typing import Origin, Subprotocol
 
 from auth.tokens import TokenService
 from config import DEVELOPMENT_JWT_SECRET, LiveSettings, RateLimit
@@ -287,6 +287,19 @@ def test_a_comment_added_and_deleted_reaches_subscribers_past_the_request_deadli
         assert data == {"commentDeleted": {"id": comment_id}}
         await anonymous.close()
         await signed_in.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_page_of_any_origin_may_connect_by_default(server: str) -> None:
+    """CONDUIT_CORS_ORIGINS (default *) names the pages that may; no cookie is ever read, the
+    token travels in connection_init."""
+
+    async def scenario() -> None:
+        origin = Origin("https://frontend.example")
+        async with connect(ws_url(server), subprotocols=[PROTOCOL], origin=origin) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            assert await receive(ws) == {"type": "connection_ack"}
 
     asyncio.run(scenario())
 
