@@ -1,7 +1,8 @@
 """Live comments: the `Commented` and `CommentDeleted` events handed to the GraphQL subscribers
-of their article as the relay publishes them. In this process only (the default), or through
-a Redis pub/sub channel (CONDUIT_LIVE_URL=redis://...) or a PostgreSQL LISTEN/NOTIFY channel
-(postgresql://...) to the subscribers of every process listening on it, this one included.
+of their article as the relay publishes them, and `ArticleDeleted`, which ends them. In this
+process only (the default), or through a Redis pub/sub channel (CONDUIT_LIVE_URL=redis://...)
+or a PostgreSQL LISTEN/NOTIFY channel (postgresql://...) to the subscribers of every process
+listening on it, this one included.
 
 Delivery never waits on a subscriber: each has a bounded queue, and one that lets it fill
 (a client reading slower than comments arrive, or not at all) is dropped, its subscription
@@ -20,11 +21,11 @@ from contextlib import contextmanager
 from typing import ClassVar, Protocol
 
 from config import LiveSettings
-from events import CommentDeleted, Commented, DomainEvent, EventBus, wire
+from events import ArticleDeleted, CommentDeleted, Commented, DomainEvent, EventBus, wire
 
 logger = logging.getLogger("conduit.events.live")
 
-LiveEvent = Commented | CommentDeleted
+LiveEvent = Commented | CommentDeleted | ArticleDeleted
 # Events one subscriber may have waiting: far more than a reader keeping up ever has.
 QUEUE_SIZE = 100
 # A publish waits this long for Redis or PostgreSQL, then the event goes to no one: the write

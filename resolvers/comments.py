@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from events import CommentDeleted, Commented, DomainEvent, new_event_id
+from events import ArticleDeleted, CommentDeleted, Commented, DomainEvent, new_event_id
 from events.live import QUEUE_SIZE, LiveEvent, Overflowed
 from models import clock
 from models import comments as rules
@@ -88,7 +88,8 @@ async def delete(ctx: Context, comment_id: object, slug: str | None = None) -> C
 
 async def added(ctx: Context, slug: str) -> AsyncIterator[Comment]:
     """The article's comments as they are added from now on, by any server that shares the
-    live channel (events/live.py); NotFound for an unknown article, before any wait."""
+    live channel (events/live.py), until the article is deleted; NotFound for an unknown
+    article, before any wait."""
     async for event in _live_events(ctx, slug):
         if isinstance(event, Commented):
             ctx.renew_loaders()
@@ -115,4 +116,7 @@ async def _live_events(ctx: Context, slug: str) -> AsyncIterator[LiveEvent]:
                 event = await subscriber.next()
             except Overflowed:
                 raise FellBehind(QUEUE_SIZE) from None
+            if isinstance(event, ArticleDeleted):
+                # Its comments went with it, without an event each: nothing more will come.
+                return
             yield event

@@ -55,11 +55,12 @@ def test_a_subscriber_that_falls_behind_is_dropped_and_no_one_else() -> None:
             fanout.subscribe(1) as reading,
             fanout.subscribe(2) as elsewhere,
         ):
-            for n in range(QUEUE_SIZE + 2):
-                fanout.deliver(Commented(n, 1, 7))
-                assert (await reading.next()).comment_id == n
-            for n in range(QUEUE_SIZE):
-                assert (await slow.next()).comment_id == n
+            events = [Commented(n, 1, 7) for n in range(QUEUE_SIZE + 2)]
+            for event in events:
+                fanout.deliver(event)
+                assert await reading.next() == event
+            for event in events[:QUEUE_SIZE]:
+                assert await slow.next() == event
             with pytest.raises(Overflowed):
                 await slow.next()
             with pytest.raises(TimeoutError):
@@ -302,6 +303,23 @@ def test_a_page_of_any_origin_may_connect_by_default(server: str) -> None:
             assert await receive(ws) == {"type": "connection_ack"}
 
     asyncio.run(scenario())
+
+
+def test_deleting_the_article_completes_its_subscriptions(server: str) -> None:
+    author = Client(server, f"a{uuid.uuid4().hex[:8]}")
+    slug = author.publish()
+
+    async def scenario() -> dict[str, Any]:
+        ws = await open_session(server)
+        await subscribe(ws, "1", ADDED, slug)
+        await until_live(ws, in_thread(lambda: author.comment(slug, "probe")))
+        await asyncio.to_thread(author.call, "DELETE", f"/articles/{slug}")
+        while (message := await receive(ws))["type"] == "next":
+            continue  # a probe's
+        await ws.close()
+        return message
+
+    assert asyncio.run(scenario()) == {"id": "1", "type": "complete"}
 
 
 def test_an_unknown_article_is_a_not_found_error(server: str) -> None:
