@@ -181,6 +181,7 @@ class SharedChannel(ABC):
         while True:
             try:
                 await self._listen_once(tried)
+                logger.warning("live events: %s closed the listening connection", self.server)
             except self._failures as error:
                 logger.warning(
                     "live events: listening on %s failed, again soon: %s", self.server, error
@@ -211,8 +212,11 @@ class RedisBroker(SharedChannel):
         self._redis: Redis = Redis.from_url(
             url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS
         )
-        # The listening connection waits for messages for as long as there are none.
-        self._listener: Redis = Redis.from_url(url, socket_connect_timeout=TIMEOUT_SECONDS)
+        # The listening connection waits for messages for as long as there are none; named,
+        # so that CLIENT LIST tells it apart.
+        self._listener: Redis = Redis.from_url(
+            url, socket_connect_timeout=TIMEOUT_SECONDS, client_name=f"live:{channel}"
+        )
 
     async def _send(self, text: str) -> None:
         await self._redis.publish(self._channel, text)

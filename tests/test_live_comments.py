@@ -12,9 +12,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx2
 import pytest
 import redis
+import redis.asyncio
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin, Subprotocol
@@ -100,7 +102,8 @@ def test_an_unreachable_server_loses_live_events_but_fails_no_write(
         await broker.close()
 
     asyncio.run(scenario())
-    assert "live events: listening on" in caplog.text
+    lost = [r.getMessage() for r in caplog.records if r.name == "conduit.events.live"]
+    assert lost, "losing the connection is logged"
     assert "live event Commented" in caplog.text
     assert "reached no subscriber" in caplog.text
 
@@ -490,6 +493,58 @@ def live_url(request: pytest.FixtureRequest) -> str:
     if not postgres.is_available():
         pytest.fail(f"PostgreSQL is unreachable at {postgres.ADMIN_DSN}")
     return postgres.ADMIN_DSN
+
+
+async def cut_listener(url: str, channel: str) -> None:
+    """Close the broker's listening connection from the server's side, as a restart would."""
+    if url.startswith("redis"):
+        client = redis.asyncio.Redis.from_url(url)
+        try:
+            [listener] = [c for c in await client.client_list() if c["name"] == f"live:{channel}"]
+            await client.client_kill_filter(_id=listener["id"])
+        finally:
+            await client.aclose()
+        return
+    connection = await asyncpg.connect(url)
+    try:
+        killed = await connection.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = $1",
+            f'LISTEN "{channel}"',
+        )
+        assert killed == 1
+    finally:
+        await connection.close()
+
+
+@pytest.mark.slow  # needs Redis and PostgreSQL: left out of `python3 dev.py test --fast`
+def test_a_broker_listens_again_after_losing_its_connection(
+    live_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel = f"test-live-{uuid.uuid4().hex}"
+
+    async def scenario() -> None:
+        broker = open_broker(LiveSettings(live_url, channel))
+        await broker.start()
+        try:
+            with broker.subscribe(1) as subscriber:
+                await cut_listener(live_url, channel)
+                event = Commented(5, 1, 7)
+                for _ in range(int(WAIT_SECONDS / PROBE_SECONDS)):
+                    await broker.publish(event)
+                    try:
+                        heard = await asyncio.wait_for(subscriber.next(), PROBE_SECONDS)
+                        break
+                    except TimeoutError:
+                        continue
+                else:
+                    pytest.fail("the broker never listened again")
+                assert heard == event
+        finally:
+            await broker.close()
+
+    asyncio.run(scenario())
+    lost = [r.getMessage() for r in caplog.records if r.name == "conduit.events.live"]
+    assert lost, "losing the connection is logged"
 
 
 @pytest.mark.slow  # needs Redis and PostgreSQL: left out of `python3 dev.py test --fast`
