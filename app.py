@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Mount, Route, Router
+from starlette.routing import Mount, Route, Router, WebSocketRoute
 
 import logs
 from auth import passwords
@@ -28,6 +28,7 @@ from auth.tokens import TokenService
 from config import ConfigError, Settings
 from events import EventBus
 from events.in_process import InProcessBus
+from events.live import LiveBroker, LiveBus, open_broker
 from events.relay import Relay
 from middleware import (
     REQUEST_ID_HEADER,
@@ -89,21 +90,26 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
     tracing.use(tracer_provider)
     open_stores = OpenStores(settings.domain_urls(), settings.db_pool)
     stores = open_stores.stores
-    relay = _relay(settings, stores)
+    live = open_broker(settings.live)
+    relay = _relay(settings, stores, live)
     tokens = TokenService(settings.jwt_secret, settings.jwt_ttl_seconds)
     limiter = Limiter(settings.rate_limits)
 
-    async def context_for(request: Request) -> Context:
+    async def context_of(connection: HTTPConnection, authorization: str | None) -> Context:
         return await Context.for_request(
             stores,
             relay,
             tokens,
             limiter,
-            request_id_of(request.scope),
+            request_id_of(connection.scope),
             # uvicorn's --proxy-headers and Mangum (API Gateway's sourceIp) set the client.
-            request.client.host if request.client else UNKNOWN_CLIENT,
-            request.headers.get("authorization"),
+            connection.client.host if connection.client else UNKNOWN_CLIENT,
+            authorization,
+            live,
         )
+
+    async def context_for(request: Request) -> Context:
+        return await context_of(request, request.headers.get("authorization"))
 
     async def index(request: Request) -> Response:
         """The URL uvicorn prints: a browser (Accept: text/html) goes on to GraphiQL at
@@ -138,6 +144,7 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
         await startup.check_databases(settings)
         await open_stores.prepare(migrate=not settings.is_production)
         await limiter.prepare(create=not settings.is_production)
+        await live.start()
         # What start-up made (modules, the schema, the engines: some 125,000 objects) lives as
         # long as the process: kept out of the garbage collector's full collections, each takes
         # about a millisecond instead of near a hundred, during which no request is served.
@@ -153,6 +160,7 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
             relaying.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await relaying
+        await live.close()
         await limiter.close()
         await open_stores.close()
         # The SDK's provider sends the spans still waiting in its batch.
@@ -174,7 +182,14 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
         trusted=None if trusted_path is None else read_manifest(trusted_path),
     )
     graphiql = GraphiQL("/graphql")
-    graphql = GraphQLView(schema, context_for, graphiql)
+    graphql = GraphQLView(
+        schema,
+        context_of,
+        graphiql,
+        subscriptions_per_connection=settings.live.subscriptions_per_connection,
+        connections_per_address=settings.live.connections_per_address,
+        allowed_origins=settings.cors_origins,
+    )
     seconds = settings.request_timeout_seconds
     metrics = _request_metrics() if settings.metrics else None
     return Starlette(
@@ -186,6 +201,8 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
             Route("/ready", ready, methods=["GET"]),
             Route("/graphql", Deadline(graphql, seconds, lambda: graphql_view.timed_out(seconds))),
             *graphiql.routes(),
+            # Subscriptions: a connection lives for as long as its client wants, no deadline.
+            WebSocketRoute("/graphql", graphql),
             Mount(
                 "/api",
                 app=Deadline(
@@ -238,7 +255,7 @@ def _request_metrics() -> RequestMetrics:
     return RequestMetrics()
 
 
-def _relay(settings: Settings, stores: Stores) -> Relay:
+def _relay(settings: Settings, stores: Stores, live: LiveBroker) -> Relay:
     """The relay of every domain's outbox but those on DynamoDB when events go to EventBridge:
     there each table's stream triggers aws_lambda.outbox, which relays them."""
     by_stream = settings.event_bus is not None
@@ -249,7 +266,7 @@ def _relay(settings: Settings, stores: Stores) -> Relay:
         if not (by_stream and is_dynamodb_url(urls[domain]))
     }
     lease = timedelta(seconds=settings.outbox_lease_seconds)
-    return Relay(outboxes, _event_bus(settings, stores), lease)
+    return Relay(outboxes, LiveBus(_event_bus(settings, stores), live), lease)
 
 
 def _event_bus(settings: Settings, stores: Stores) -> EventBus:
@@ -275,6 +292,11 @@ def _announce(settings: Settings) -> None:
     logger.info("rate limit store: %s", _without_password(settings.rate_limits.url))
     bus = settings.event_bus
     logger.info("event bus: %s", "in-process" if bus is None else f"EventBridge {bus.bus_name}")
+    live = settings.live
+    logger.info(
+        "live comments: %s",
+        "in-process" if live.url is None else f"{_without_password(live.url)} {live.channel}",
+    )
     if settings.uses_development_secret:
         logger.warning(
             "development mode: tokens are signed with the built-in development secret; "

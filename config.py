@@ -60,6 +60,15 @@ DEFAULT_RATE_LIMIT_KEY_PREFIX = "conduit"
 _RATE_LIMIT_KEY_PREFIX = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 RATE_LIMIT_SCHEMES = ("memory", "redis", "rediss", "dynamodb")
 RATE_LIMITS_OFF = "off"
+# Live comments (docs/graphql.md): where events travel between processes, and what one
+# connection, and one client address in one process, may hold open.
+LIVE_REDIS_SCHEMES = ("redis", "rediss")
+LIVE_POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
+DEFAULT_LIVE_CHANNEL = "conduit.live.comments"
+# PostgreSQL cuts a channel name at 63 bytes; Redis would take more.
+_LIVE_CHANNEL = re.compile(r"^[A-Za-z0-9._:-]{1,63}$")
+DEFAULT_LIVE_SUBSCRIPTIONS_PER_CONNECTION = 10
+DEFAULT_LIVE_CONNECTIONS_PER_ADDRESS = 20
 
 
 class ConfigError(ValueError):
@@ -145,6 +154,18 @@ class RateLimits:
         return cls(url, key_prefix, None, None, None, None, None)
 
 
+@dataclass(frozen=True)
+class LiveSettings:
+    """GraphQL subscriptions: `url` None, events reach the subscribers of this process only;
+    a Redis or PostgreSQL URL, those of every process publishing and listening on `channel`
+    there."""
+
+    url: str | None = None
+    channel: str = DEFAULT_LIVE_CHANNEL
+    subscriptions_per_connection: int = DEFAULT_LIVE_SUBSCRIPTIONS_PER_CONNECTION
+    connections_per_address: int = DEFAULT_LIVE_CONNECTIONS_PER_ADDRESS
+
+
 # Each rule's variable, CONDUIT_RATE_LIMIT_<suffix>, by its RateLimits field.
 RATE_LIMIT_VARIABLES = {
     "failed_logins_per_account": "FAILED_LOGINS_PER_ACCOUNT",
@@ -182,6 +203,7 @@ class Settings:
     graphql_trusted_documents: Path | None = None
     rate_limits: RateLimits = field(default_factory=RateLimits)
     metrics: bool = False  # Prometheus metrics at /metrics (telemetry/metrics.py)
+    live: LiveSettings = field(default_factory=LiveSettings)
 
     @property
     def is_production(self) -> bool:
@@ -279,6 +301,7 @@ class Settings:
             graphql_trusted_documents=_trusted_documents(get("GRAPHQL_TRUSTED_DOCUMENTS")),
             rate_limits=_rate_limits(get),
             metrics=_switch(get("METRICS"), "METRICS"),
+            live=_live(get),
         )
         if settings.event_bus is not None and settings.domain_urls()["articles"].startswith(
             "sqlite"
@@ -404,6 +427,44 @@ def _rate_limit_url(raw: str | None) -> str:
         except ConfigError as error:
             raise ConfigError(f"CONDUIT_RATE_LIMIT_URL: {error}") from None
     return raw
+
+
+def _live(get: Callable[[str], str | None]) -> LiveSettings:
+    url = get("LIVE_URL")
+    if url is not None and url.lower() == IN_PROCESS_BUS:
+        url = None
+    # The URL is never echoed back: it may hold a password.
+    if url is not None and not _is_live_address(url):
+        raise ConfigError(
+            f"CONDUIT_LIVE_URL: use {IN_PROCESS_BUS} (the default), redis://HOST:PORT/DB "
+            "(rediss:// for TLS) or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+        )
+    channel = get("LIVE_CHANNEL") or DEFAULT_LIVE_CHANNEL
+    if not _LIVE_CHANNEL.match(channel):
+        raise ConfigError(
+            f"CONDUIT_LIVE_CHANNEL={channel!r}: use 1 to 63 letters, digits, '.', '_', ':' or '-'"
+        )
+    return LiveSettings(
+        url=url,
+        channel=channel,
+        subscriptions_per_connection=_whole_number(
+            get("LIVE_SUBSCRIPTIONS_PER_CONNECTION"),
+            "LIVE_SUBSCRIPTIONS_PER_CONNECTION",
+            DEFAULT_LIVE_SUBSCRIPTIONS_PER_CONNECTION,
+        ),
+        connections_per_address=_whole_number(
+            get("LIVE_CONNECTIONS_PER_ADDRESS"),
+            "LIVE_CONNECTIONS_PER_ADDRESS",
+            DEFAULT_LIVE_CONNECTIONS_PER_ADDRESS,
+        ),
+    )
+
+
+def _is_live_address(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in LIVE_REDIS_SCHEMES:
+        return _is_redis_address(url)
+    return parts.scheme in LIVE_POSTGRES_SCHEMES and bool(parts.hostname)
 
 
 def _is_redis_address(url: str) -> bool:

@@ -77,3 +77,14 @@ class RateLimited(DomainError):
         self.limit = limit
         self.retry_after = retry_after
         super().__init__({"request": [f"too many {what}, try again in {retry_after} seconds"]})
+
+
+class FellBehind(DomainError):
+    """A live subscriber read its events slower than they came, and was dropped."""
+
+    code = "FELL_BEHIND"
+
+    def __init__(self, waiting: int) -> None:
+        super().__init__(
+            {"subscription": [f"left {waiting} events unread and was ended: subscribe again"]}
+        )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from events import CommentDeleted, Commented, DomainEvent, new_event_id
+from events import ArticleDeleted, CommentDeleted, Commented, DomainEvent, new_event_id
+from events.live import QUEUE_SIZE, LiveEvent, Overflowed
 from models import clock
 from models import comments as rules
 from models.comments import Comment, NewComment
-from models.errors import Forbidden, NotFound
+from models.errors import FellBehind, Forbidden, NotFound
 from models.pages import Window
 from resolvers import articles, limits
 from resolvers.context import Context
@@ -82,3 +84,39 @@ async def delete(ctx: Context, comment_id: int | None, slug: str | None = None) 
     await ctx.stores.comments.delete(found.id, events=[deleted])
     await ctx.relay.deliver([deleted])
     return found
+
+
+async def added(ctx: Context, slug: str) -> AsyncIterator[Comment]:
+    """The article's comments as they are added from now on, by any server that shares the
+    live channel (events/live.py), until the article is deleted; NotFound for an unknown
+    article, before any wait."""
+    async for event in _live_events(ctx, slug):
+        if isinstance(event, Commented):
+            ctx.renew_loaders()
+            found = await ctx.stores.comments.by_id(event.comment_id)
+            # Gone again before it could be read: its deletion is on its way.
+            if found is not None:
+                yield found
+
+
+async def deleted(ctx: Context, slug: str) -> AsyncIterator[int]:
+    """The ids of the article's comments as they are deleted from now on."""
+    async for event in _live_events(ctx, slug):
+        if isinstance(event, CommentDeleted):
+            yield event.comment_id
+
+
+async def _live_events(ctx: Context, slug: str) -> AsyncIterator[LiveEvent]:
+    # Every context the app makes has the broker; one made without it cannot subscribe.
+    assert ctx.live is not None
+    target = await articles.article(ctx, slug)
+    with ctx.live.subscribe(target.id) as subscriber:
+        while True:
+            try:
+                event = await subscriber.next()
+            except Overflowed:
+                raise FellBehind(QUEUE_SIZE) from None
+            if isinstance(event, ArticleDeleted):
+                # Its comments went with it, without an event each: nothing more will come.
+                return
+            yield event

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from auth.tokens import Bearer, InvalidToken, TokenService, token_from_header
+from events.live import LiveBroker
 from events.relay import Relay
 from loaders import Loaders
 from models.errors import Unauthenticated
@@ -25,6 +26,8 @@ class Context:
     # The client's IP address as the server saw it (behind a proxy, the proxy headers' one).
     client_address: str
     token: str | None = None
+    # Where a subscription hears of new and deleted comments (events/live.py).
+    live: LiveBroker | None = None
     _bearer: Bearer | None = field(default=None, init=False)
     _viewer_id: int | None = field(default=None, init=False)
     _viewer: User | None = field(default=None, init=False)
@@ -72,6 +75,7 @@ class Context:
         request_id: str,
         client_address: str,
         authorization: str | None,
+        live: LiveBroker | None = None,
     ) -> Context:
         """The request's context, its token checked (see `check_viewer`)."""
         ctx = cls(
@@ -82,9 +86,29 @@ class Context:
             request_id,
             client_address,
             token_from_header(authorization),
+            live,
         )
         await ctx.check_viewer()
         return ctx
+
+    async def signed_in(self, authorization: str) -> Context:
+        """The same client with this Authorization value, checked (a WebSocket connection's,
+        once its first message names a token)."""
+        return await Context.for_request(
+            self.stores,
+            self.relay,
+            self.tokens,
+            self.limiter,
+            self.request_id,
+            self.client_address,
+            authorization,
+            self.live,
+        )
+
+    def renew_loaders(self) -> None:
+        """Forget what the loaders have read: a context that outlives a request (a WebSocket
+        connection's) reads each live event afresh."""
+        self.loaders = Loaders(self.stores, self._viewer_id)
 
     def client_key(self) -> str:
         """Whose request budget this request spends: the signed-in user's, else (no token, or

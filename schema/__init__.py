@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql import GraphQLError, parse, validate
 from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from config import ConfigError
 from schema.documents import DocumentCache, ValidDocuments
@@ -20,6 +21,7 @@ from schema.mutation import Mutation
 from schema.persisted import PERSISTED_DOCUMENTS, Persisted, PersistedDocuments, PersistedQueries
 from schema.query import Query
 from schema.scalars import DATETIME
+from schema.subscription import Subscription
 from schema.tracing import OperationSpan
 
 if TYPE_CHECKING:
@@ -35,6 +37,30 @@ class ConduitSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Silent: ErrorCodes already logged what deserves a log (unexpected errors only)."""
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """One result: never a subscription's, which streams over WebSocket (Strawberry would
+        run one sent over HTTP as if a query, and fail on its stream of events); the view
+        answers such a request 400."""
+        allowed = set(allowed_operation_types or (OperationType.QUERY, OperationType.MUTATION))
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed - {OperationType.SUBSCRIPTION},
+            operation_extensions,
+        )
 
 
 def build_schema(
@@ -63,6 +89,7 @@ def build_schema(
     schema = ConduitSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[
             *traced,
             # Factories: a fresh extension per request (the cache lives with the schema).

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult, StreamExecutionResult
 
 from models.errors import DomainError, RateLimited
 from stores.errors import StoreUnavailable
@@ -40,11 +41,17 @@ class ErrorCodes(SchemaExtension):
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
-            request_id = getattr(self.execution_context.context, "request_id", "-")
-            result.errors = [
-                coded(error, request_id, failed_validation=self._failed_validation)
-                for error in result.errors
-            ]
+            result.errors = self._coded(result.errors)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """Each result sent over WebSocket (every event of a subscription), before it goes."""
+        if isinstance(result, ExecutionResult) and result.errors:
+            result.errors = self._coded(result.errors)
+        yield
+
+    def _coded(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        request_id = getattr(self.execution_context.context, "request_id", "-")
+        return [coded(e, request_id, failed_validation=self._failed_validation) for e in errors]
 
 
 def has_code(error: GraphQLError) -> bool:

@@ -1,15 +1,16 @@
 """The /graphql endpoint: Strawberry's ASGI view with our Context, JSON error bodies, and the
 client's request budget charged per HTTP request (a 429 past it, or past any rate limit an
-operation meets)."""
+operation meets); and the subscriptions over WebSocket (schema/live.py)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -17,6 +18,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.base import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from middleware import request_id_of
@@ -28,6 +30,7 @@ from rest.responses import JSONResponse, dumps
 from schema.errors import RATE_LIMITED, coded, has_code
 from schema.graphiql import GraphiQL
 from schema.limits import RequestSpend, request_spend
+from schema.live import TRY_AGAIN_LATER, ConnectionCounts, LiveConnection, TextFrames
 from schema.persisted import BadPersistedQuery, requested_hash
 from telemetry.codes import note_error_codes
 
@@ -43,16 +46,37 @@ _OPERATION_MEMBERS: dict[str, type] = {
 }
 
 
+# The context of a request or WebSocket connection, given the Authorization it carries.
+ContextFor = Callable[[HTTPConnection, str | None], Awaitable[Context]]
+
+
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = LiveConnection
+    websocket_adapter_class = TextFrames
+
     def __init__(
         self,
         schema: BaseSchema,
-        context_for: Callable[[Request], Awaitable[Context]],
+        context_for: ContextFor,
         graphiql: GraphiQL,
+        *,
+        subscriptions_per_connection: int,
+        connections_per_address: int,
+        allowed_origins: Sequence[str],
     ) -> None:
-        super().__init__(schema, allow_queries_via_get=True)
+        """`allowed_origins`: the pages that may open a WebSocket from another origin (a
+        token travels in the first message, never in a cookie, so any may)."""
+        super().__init__(
+            schema,
+            allow_queries_via_get=True,
+            # Only the protocol whose handler takes the token and keeps the limits.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=subscriptions_per_connection,
+            allowed_origins=allowed_origins,
+        )
         self._context_for = context_for
         self._graphiql = graphiql
+        self._connections = ConnectionCounts(connections_per_address)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """Ours rather than Strawberry's page, which loads GraphiQL from a CDN."""
@@ -61,8 +85,11 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        assert isinstance(request, Request)
-        ctx = await self._context_for(request)
+        """A WebSocket connection is anonymous until its connection_init names a token, and
+        pays for each operation it starts (schema/live.py), not for itself."""
+        if isinstance(request, WebSocket):
+            return await self._context_for(request, None)
+        ctx = await self._context_for(request, request.headers.get("authorization"))
         spend = RequestSpend(budget=await limits.charge_request(ctx))
         request_spend.set(spend)
         return ctx
@@ -152,6 +179,9 @@ class GraphQLView(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Like Strawberry's, but a request it cannot run gets a GraphQL-shaped JSON error
         (with a code) instead of plain text."""
+        if scope["type"] == "websocket":
+            await self._connect(scope, receive, send)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -168,6 +198,22 @@ class GraphQLView(GraphQL[Context, None]):
             response.headers.update(refusal_headers(error.limit, error.retry_after))
             note_error_codes(scope, [RATE_LIMITED])
         await response(scope, receive, send)
+
+    async def _connect(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket connection, while its client address holds fewer than the limit in
+        this process; past it, accepted and closed at once with 1013 (try again later), so
+        that the client sees why."""
+        # The id of the connection: every log line of its operations names it.
+        scope.setdefault("state", {})["request_id"] = uuid.uuid4().hex
+        client = scope.get("client")
+        with self._connections.held(client[0] if client else "unknown") as admitted:
+            if admitted:
+                await super().__call__(scope, receive, send)
+                return
+        websocket = WebSocket(scope, receive, send)
+        await websocket.accept(subprotocol=await self.pick_websocket_subprotocol(websocket))
+        limit = self._connections.limit
+        await websocket.close(TRY_AGAIN_LATER, f"At most {limit} connections per client address")
 
 
 def timed_out(seconds: float) -> JSONResponse:

@@ -20,6 +20,7 @@ from config import (
     Environment,
     EventBridgeTarget,
     HttpLimits,
+    LiveSettings,
     LogFormat,
     PoolSize,
     RateLimit,
@@ -387,10 +388,47 @@ def test_every_rate_limit_can_be_set_or_turned_off() -> None:
     ],
 )
 def test_a_bad_rate_limit_setting_refuses_to_start(name: str, value: str, message: str) -> None:
+    _refuses_to_start(name, value, message)
+
+
+def _refuses_to_start(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=f"CONDUIT_{name}") as raised:
         Settings.from_env({f"CONDUIT_{name}": value})
     assert message in str(raised.value)
     assert "hunter2" not in str(raised.value)  # a URL's password never reaches a log
+
+
+def test_live_comments_default_to_in_process_with_their_limits() -> None:
+    assert Settings.from_env({}).live == LiveSettings(None, "conduit.live.comments", 10, 20)
+    assert Settings.from_env({"CONDUIT_LIVE_URL": "in-process"}).live.url is None
+    live = Settings.from_env(
+        {
+            "CONDUIT_LIVE_URL": "rediss://:secret@cache.internal:6380/1",  # TLS
+            "CONDUIT_LIVE_CHANNEL": "staging:comments",
+            "CONDUIT_LIVE_SUBSCRIPTIONS_PER_CONNECTION": "3",
+            "CONDUIT_LIVE_CONNECTIONS_PER_ADDRESS": "100",
+        }
+    ).live
+    url = "rediss://:secret@cache.internal:6380/1"
+    assert live == LiveSettings(url, "staging:comments", 3, 100)
+    on_postgres = Settings.from_env({"CONDUIT_LIVE_URL": "postgresql://u:p@db:5432/conduit"})
+    assert on_postgres.live.url == "postgresql://u:p@db:5432/conduit"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LIVE_URL", "amqp://broker/", "use in-process (the default), redis://"),
+        ("LIVE_URL", "redis://:hunter2@/0", "use in-process (the default), redis://"),
+        ("LIVE_URL", "postgresql://u:hunter2@/db", "or postgresql://USER:PASSWORD@HOST"),
+        ("LIVE_CHANNEL", "has space", "1 to 63 letters"),
+        ("LIVE_CHANNEL", "c" * 64, "1 to 63 letters"),
+        ("LIVE_SUBSCRIPTIONS_PER_CONNECTION", "0", "a positive whole number"),
+        ("LIVE_CONNECTIONS_PER_ADDRESS", "many", "a positive whole number"),
+    ],
+)
+def test_a_bad_live_setting_refuses_to_start(name: str, value: str, message: str) -> None:
+    _refuses_to_start(name, value, message)
 
 
 def test_the_server_refuses_a_bad_rate_limit_cleanly() -> None:

@@ -206,7 +206,6 @@ def test_a_cursor_of_other_scripts_digits_is_bad_input(
         "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }",
         "query { nope { deeper { deepest } } ...Missing }",
         "query { ... on Nothing { tags } article(slug: 1) { nope { x } } }",
-        "subscription { tags }",
     ],
 )
 def test_invalid_documents_are_analysed_then_left_to_validation(api: Api, query: str) -> None:

@@ -239,7 +239,6 @@ def test_syntax_errors_are_parse_failures(api: Api, query: str) -> None:
             "Variable '$s' of type 'String' used in position expecting type 'String!'.",
         ),
         ("{ article(slug: $s) { slug } }", "Variable '$s' is not defined."),
-        ("subscription { tags }", "The subscription operation is not supported by the schema."),
     ],
 )
 def test_documents_that_do_not_fit_the_schema_fail_validation(
