@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Hashable, Iterator, Mappin
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any
 
-from sqlalchemy import Column, Select, exc, text, tuple_
+from sqlalchemy import Column, Select, Table, exc, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from models.errors import Invalid
@@ -172,3 +172,27 @@ def after_position(
     # through UtcDateTime like every stored one (a `tuple_` of literals would bind a bare
     # DateTime: wrong for a non-UTC instant, and rejected by asyncpg when aware).
     return stmt.where(tuple_(created_at, ident) < (window.after.created_at, window.after.id))
+
+
+def pages_within(
+    table: Table, partition: Column[Any], keys: Sequence[int], window: Window
+) -> Select[Any]:
+    """One statement for the window of each key's rows of `table` (those whose `partition`
+    column holds it), newest first: for one key a range of its index; for several, each one's
+    rows ranked newest first (ROW_NUMBER over the key's partition), the window's ranks kept.
+    The rows come by key, newest first within each."""
+    newest, ident = table.c.created_at, table.c.id
+    if len(keys) == 1:
+        return newest_first(select(table).where(partition == keys[0]), newest, ident, window)
+    rank = (
+        func.row_number()
+        .over(partition_by=partition, order_by=(newest.desc(), ident.desc()))
+        .label("rank")
+    )
+    ranked = after_position(
+        select(table, rank).where(partition.in_(keys)), newest, ident, window
+    ).subquery()
+    stmt = select(ranked).where(ranked.c.rank > window.offset)
+    if window.limit is not None:
+        stmt = stmt.where(ranked.c.rank <= window.offset + window.limit)
+    return stmt.order_by(ranked.c[partition.name], ranked.c.rank)

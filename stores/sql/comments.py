@@ -11,7 +11,7 @@ from events import DomainEvent
 from events.relay import EventsOf, no_events
 from models.comments import Comment, NewComment
 from models.pages import Window
-from stores.sql._common import after_position, newest_first
+from stores.sql._common import pages_within
 from stores.sql.outbox import SqlOutboxStore, record
 from stores.sql.restoring import advance_ids, hold_ids, replacing
 from stores.sql.tables import comments, comments_outbox
@@ -57,32 +57,10 @@ class SqlCommentStore(SqlOutboxStore):
     async def pages(
         self, article_ids: Sequence[int], window: Window
     ) -> Mapping[int, list[Comment]]:
-        """One statement: for one article a range of its index; for several, each one's rows
-        ranked newest first (ROW_NUMBER over the article's partition), the window's ranks kept."""
         wanted = list(dict.fromkeys(article_ids))
         if not wanted:
             return {}
-        newest, ident = comments.c.created_at, comments.c.id
-        if len(wanted) == 1:
-            stmt = newest_first(
-                select(comments).where(comments.c.article_id == wanted[0]), newest, ident, window
-            )
-        else:
-            rank = (
-                func.row_number()
-                .over(partition_by=comments.c.article_id, order_by=(newest.desc(), ident.desc()))
-                .label("rank")
-            )
-            ranked = after_position(
-                select(comments, rank).where(comments.c.article_id.in_(wanted)),
-                newest,
-                ident,
-                window,
-            ).subquery()
-            stmt = select(ranked).where(ranked.c.rank > window.offset)
-            if window.limit is not None:
-                stmt = stmt.where(ranked.c.rank <= window.offset + window.limit)
-            stmt = stmt.order_by(ranked.c.article_id, ranked.c.rank)
+        stmt = pages_within(comments, comments.c.article_id, wanted, window)
         found: dict[int, list[Comment]] = {}
         async with self._connect() as conn:
             for m in (await conn.execute(stmt)).mappings():
