@@ -5,7 +5,7 @@ through the use cases' batched loaders."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -13,7 +13,7 @@ import strawberry
 
 from models import articles as article_records
 from models import comments as comment_records
-from resolvers import articles, comments, views
+from resolvers import articles, comments, profiles, views
 from resolvers.context import Context
 from resolvers.profiles import Profile as ProfileRecord
 from resolvers.users import SignedIn
@@ -21,7 +21,9 @@ from schema.pagination import (
     AFTER_DESCRIPTION,
     FIRST_DESCRIPTION,
     NODE_PATHS,
+    After,
     Connection,
+    First,
     connection,
     window,
 )
@@ -32,6 +34,7 @@ Info = strawberry.Info[Context, None]
 
 @strawberry.type(description="A user as others see them.")
 class Profile:
+    _record: strawberry.Private[ProfileRecord]
     username: str
     bio: str | None
     image: str | None
@@ -41,12 +44,43 @@ class Profile:
     def of(cls, record: ProfileRecord) -> Profile:
         user = record.user
         return cls(
-            username=user.username, bio=user.bio, image=user.image, following=record.following
+            _record=record,
+            username=user.username,
+            bio=user.bio,
+            image=user.image,
+            following=record.following,
         )
+
+    # Each list and count below loads with those of every other profile of the request: a page
+    # of N profiles reads them in a fixed number of round trips.
+    @strawberry.field(description="The user's articles, newest first.")
+    async def articles(
+        self, info: Info, first: First = 20, after: After = None
+    ) -> Connection[Article]:
+        ctx, user_id = info.context, self._record.user.id
+        page = await profiles.articles_by(ctx, user_id, window(first, after))
+        return await _articles_of(info, page, lambda: profiles.article_count(ctx, user_id))
+
+    @strawberry.field(description="The articles the user likes, newest first.")
+    async def liked_articles(
+        self, info: Info, first: First = 20, after: After = None
+    ) -> Connection[Article]:
+        ctx, user_id = info.context, self._record.user.id
+        page = await profiles.liked_articles(ctx, user_id, window(first, after))
+        return await _articles_of(info, page, lambda: profiles.liked_count(ctx, user_id))
+
+    @strawberry.field(description="How many users follow this user.")
+    async def followers_count(self, info: Info) -> int:
+        return (await profiles.follow_counts(info.context, self._record.user.id)).followers
+
+    @strawberry.field(description="How many users this user follows.")
+    async def following_count(self, info: Info) -> int:
+        return (await profiles.follow_counts(info.context, self._record.user.id)).following
 
 
 @strawberry.type(description="The signed-in user.")
 class User:
+    _signed_in: strawberry.Private[SignedIn]
     username: str
     email: str
     bio: str | None
@@ -60,12 +94,21 @@ class User:
     def of(cls, signed_in: SignedIn) -> User:
         user = signed_in.user
         return cls(
+            _signed_in=signed_in,
             username=user.username,
             email=user.email,
             bio=user.bio,
             image=user.image,
             token=signed_in.token,
         )
+
+    @strawberry.field(description="The signed-in user's own profile.")
+    def profile(self) -> Profile:
+        return Profile.of(profiles.own(self._signed_in.user))
+
+    @strawberry.field(description="The same as `Query.feed`.")
+    async def feed(self, info: Info, first: First = 20, after: After = None) -> Connection[Article]:
+        return await feed(info, first, after)
 
 
 @strawberry.type(description="A signed-in session: send `Authorization: Bearer <token>`.")
@@ -218,3 +261,28 @@ class DeletedArticle:
 @strawberry.type(description="What a deletion removed.")
 class DeletedComment:
     id: strawberry.ID
+
+
+async def article_connection(info: Info, page: articles.ArticlePage) -> Connection[Article]:
+    ctx = info.context
+    return await _articles_of(info, page, lambda: articles.count(ctx, page.query))
+
+
+async def feed(info: Info, first: int, after: str | None) -> Connection[Article]:
+    """Articles by the authors the viewer follows, newest first."""
+    info.context.require_viewer_id()  # the contract: who may not read it learns nothing more
+    page = await articles.feed(info.context, window(first, after))
+    return await article_connection(info, page)
+
+
+async def _articles_of(
+    info: Info,
+    page: articles.ArticlePage | profiles.ArticlesOf,
+    count: Callable[[], Awaitable[int]],
+) -> Connection[Article]:
+    return connection(
+        page.articles,
+        await Article.page(info, page.articles, *NODE_PATHS),
+        page.has_next_page,
+        count,
+    )
