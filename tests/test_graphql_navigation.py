@@ -3,6 +3,7 @@ counts, and from the viewer to their own profile and feed."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -183,3 +184,16 @@ def test_bad_pages_and_unknown_profiles_are_errors(api: Api) -> None:
     body = api.graphql(PROFILE_ARTICLES, {"username": "nobody", "first": 5})
     assert_error(body, "NOT_FOUND", {"profile": ["not found"]})
     assert body["data"] == {"profile": None}
+
+
+def test_the_guides_navigation_example_runs(api: Api) -> None:
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "graphql.md").read_text()
+    example = guide[guide.index("query Navigate {") :]
+    example = example[: example.index("```")]
+    alice = api.register("alice")
+    api.publish(alice, "One")
+    body = api.graphql(example, as_user=alice)
+    found = data(body)
+    assert found["articles"]["nodes"][0]["author"]["articles"]["totalCount"] == 1
+    assert found["viewer"]["profile"]["articles"] == {"totalCount": 1}
+    assert body["extensions"]["cost"]["nodes"] == 120 + 5 + 10
