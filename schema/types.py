@@ -13,6 +13,7 @@ import strawberry
 
 from models import articles as article_records
 from models import comments as comment_records
+from models.pages import Window
 from resolvers import articles, comments, profiles, views
 from resolvers.context import Context
 from resolvers.profiles import Profile as ProfileRecord
@@ -57,17 +58,25 @@ class Profile:
     async def articles(
         self, info: Info, first: First = 20, after: After = None
     ) -> Connection[Article]:
-        ctx, user_id = info.context, self._record.user.id
-        page = await profiles.articles_by(ctx, user_id, window(first, after))
-        return await _articles_of(info, page, lambda: profiles.article_count(ctx, user_id))
+        return await self._list(info, first, after, profiles.articles_by, profiles.article_count)
 
     @strawberry.field(description="The articles the user likes, newest first.")
     async def liked_articles(
         self, info: Info, first: First = 20, after: After = None
     ) -> Connection[Article]:
+        return await self._list(info, first, after, profiles.liked_articles, profiles.liked_count)
+
+    async def _list(
+        self,
+        info: Info,
+        first: int,
+        after: str | None,
+        page_of: Callable[[Context, int, Window], Awaitable[profiles.ArticlesOf]],
+        count_of: Callable[[Context, int], Awaitable[int]],
+    ) -> Connection[Article]:
         ctx, user_id = info.context, self._record.user.id
-        page = await profiles.liked_articles(ctx, user_id, window(first, after))
-        return await _articles_of(info, page, lambda: profiles.liked_count(ctx, user_id))
+        page = await page_of(ctx, user_id, window(first, after))
+        return await _articles_of(info, page, lambda: count_of(ctx, user_id))
 
     @strawberry.field(description="How many users follow this user.")
     async def followers_count(self, info: Info) -> int:

@@ -4,11 +4,20 @@ StoreUnavailable, the ping, and newest-first windows."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Column, Select, Table, exc, func, select, text, tuple_
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from models.errors import Invalid
@@ -22,6 +31,7 @@ from stores.sql.reads import ReadConnections, Reads, Row
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03")
 # string_data_right_truncation: a value longer than its column (PostgreSQL; SQLite keeps it).
 _TOO_LONG_SQLSTATE = "22001"
+T = TypeVar("T")
 
 
 class SqlStore:
@@ -61,6 +71,25 @@ class SqlStore:
     async def ping(self) -> None:
         async with self._connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    async def _pages(
+        self,
+        table: Table,
+        partition: Column[Any],
+        keys: Sequence[int],
+        window: Window,
+        record: Callable[[RowMapping], T],
+    ) -> dict[int, list[T]]:
+        """The window of each key's rows (see `pages_within`), as records by key."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        stmt = pages_within(table, partition, wanted, window)
+        found: dict[int, list[T]] = {}
+        async with self._connect() as conn:
+            for m in (await conn.execute(stmt)).mappings():
+                found.setdefault(m[partition.name], []).append(record(m))
+        return found
 
 
 def is_unavailable(error: Exception) -> bool:

@@ -29,7 +29,6 @@ from models.articles import Article, ArticleEdit, ArticleQuery, ArticleRecord, N
 from models.errors import Conflict, NotFound
 from models.pages import Position, Window
 from models.validation import MISSING
-from stores.sql._common import pages_within
 from stores.sql.outbox import SqlOutboxStore, record
 from stores.sql.reads import Reads, among
 from stores.sql.restoring import advance_ids, hold_ids, replacing
@@ -185,15 +184,7 @@ class SqlArticleStore(SqlOutboxStore):
     async def pages_by_author(
         self, author_ids: Sequence[int], window: Window
     ) -> Mapping[int, list[Article]]:
-        wanted = list(dict.fromkeys(author_ids))
-        if not wanted:
-            return {}
-        stmt = pages_within(articles, articles.c.author_id, wanted, window)
-        found: dict[int, list[Article]] = {}
-        async with self._connect() as conn:
-            for m in (await conn.execute(stmt)).mappings():
-                found.setdefault(m["author_id"], []).append(_article(m))
-        return found
+        return await self._pages(articles, articles.c.author_id, author_ids, window, _article)
 
     async def counts_by_author(self, author_ids: Sequence[int]) -> Mapping[int, int]:
         """The authors' kept counts: one primary-key probe each."""

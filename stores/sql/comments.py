@@ -11,7 +11,6 @@ from events import DomainEvent
 from events.relay import EventsOf, no_events
 from models.comments import Comment, NewComment
 from models.pages import Window
-from stores.sql._common import pages_within
 from stores.sql.outbox import SqlOutboxStore, record
 from stores.sql.restoring import advance_ids, hold_ids, replacing
 from stores.sql.tables import comments, comments_outbox
@@ -57,15 +56,7 @@ class SqlCommentStore(SqlOutboxStore):
     async def pages(
         self, article_ids: Sequence[int], window: Window
     ) -> Mapping[int, list[Comment]]:
-        wanted = list(dict.fromkeys(article_ids))
-        if not wanted:
-            return {}
-        stmt = pages_within(comments, comments.c.article_id, wanted, window)
-        found: dict[int, list[Comment]] = {}
-        async with self._connect() as conn:
-            for m in (await conn.execute(stmt)).mappings():
-                found.setdefault(m["article_id"], []).append(_comment(m))
-        return found
+        return await self._pages(comments, comments.c.article_id, article_ids, window, _comment)
 
     async def counts(self, article_ids: Sequence[int]) -> Mapping[int, int]:
         if not article_ids:
