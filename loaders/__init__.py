@@ -57,8 +57,9 @@ class Loaders:
         self.liked_ids: DataLoader[int, list[int]] = DataLoader(
             belonging_to_the_request(self._liked_ids), max_batch_size=MAX_BATCH
         )
-        # What a page of profiles likes can be any number of articles: unbounded batches keep
-        # their positions one read (on DynamoDB one batch read per hundred, sent by the store).
+        # What a page of profiles likes, and the pages of it they show, can be any number of
+        # articles: unbounded batches keep each one read (on DynamoDB, one BatchGetItem per
+        # hundred keys, as the store reads any batch).
         self.article_positions: DataLoader[int, Position | None] = DataLoader(
             belonging_to_the_request(self._article_positions), max_batch_size=None
         )
