@@ -4,7 +4,8 @@ A page never needs more than MAX_BATCH keys of one kind, so a page is one read p
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
 
 from aiodataloader import DataLoader
 
@@ -12,11 +13,12 @@ from loaders.request_tasks import belonging_to_the_request
 from models.articles import Article
 from models.comments import Comment
 from models.likes import LikeStats
-from models.pages import MAX_PAGE_SIZE, Window
-from models.users import User
+from models.pages import MAX_PAGE_SIZE, Position, Window
+from models.users import FollowCounts, User
 from stores.protocols import Stores
 
 MAX_BATCH = MAX_PAGE_SIZE
+T = TypeVar("T")
 
 
 class Loaders:
@@ -31,9 +33,6 @@ class Loaders:
         )
         self.followed_by_viewer: DataLoader[int, bool] = DataLoader(
             belonging_to_the_request(self._followed), max_batch_size=MAX_BATCH
-        )
-        self.article_by_id: DataLoader[int, Article | None] = DataLoader(
-            belonging_to_the_request(self._articles), max_batch_size=MAX_BATCH
         )
         self.comment_by_id: DataLoader[int, Comment | None] = DataLoader(
             belonging_to_the_request(self._comments), max_batch_size=MAX_BATCH
@@ -50,6 +49,28 @@ class Loaders:
         )
         self.comment_counts: DataLoader[int, int] = DataLoader(
             belonging_to_the_request(self._comment_counts), max_batch_size=MAX_BATCH
+        )
+        # Keyed by author and window, as comment pages are: every profile of a page in one read.
+        self.authored_pages: DataLoader[tuple[int, Window], list[Article]] = DataLoader(
+            belonging_to_the_request(self._authored_pages), max_batch_size=MAX_BATCH
+        )
+        self.authored_counts: DataLoader[int, int] = DataLoader(
+            belonging_to_the_request(self._authored_counts), max_batch_size=MAX_BATCH
+        )
+        self.liked_ids: DataLoader[int, list[int]] = DataLoader(
+            belonging_to_the_request(self._liked_ids), max_batch_size=MAX_BATCH
+        )
+        # What a page of profiles likes, and the pages of it they show, can be any number of
+        # articles: unbounded batches keep each one read (on DynamoDB, one BatchGetItem per
+        # hundred keys, as the store reads any batch).
+        self.article_positions: DataLoader[int, Position | None] = DataLoader(
+            belonging_to_the_request(self._article_positions), max_batch_size=None
+        )
+        self.article_by_id: DataLoader[int, Article | None] = DataLoader(
+            belonging_to_the_request(self._articles), max_batch_size=None
+        )
+        self.follow_counts: DataLoader[int, FollowCounts] = DataLoader(
+            belonging_to_the_request(self._follow_counts), max_batch_size=MAX_BATCH
         )
 
     async def _users(self, ids: Sequence[int]) -> list[User | None]:
@@ -79,17 +100,41 @@ class Loaders:
         return [stats.get(i, LikeStats()) for i in article_ids]
 
     async def _comment_pages(self, keys: Sequence[tuple[int, Window]]) -> list[list[Comment]]:
-        """One read per distinct window (a page of articles asks for one)."""
-        by_window: dict[Window, list[int]] = {}
-        for article_id, window in keys:
-            by_window.setdefault(window, []).append(article_id)
-        windows = list(by_window)
-        found = await asyncio.gather(
-            *(self._stores.comments.pages(by_window[w], w) for w in windows)
-        )
-        pages = dict(zip(windows, found, strict=True))
-        return [pages[window].get(article_id, []) for article_id, window in keys]
+        return await _per_window(keys, self._stores.comments.pages)
 
     async def _comment_counts(self, article_ids: Sequence[int]) -> list[int]:
         counts = await self._stores.comments.counts(article_ids)
         return [counts.get(i, 0) for i in article_ids]
+
+    async def _authored_pages(self, keys: Sequence[tuple[int, Window]]) -> list[list[Article]]:
+        return await _per_window(keys, self._stores.articles.pages_by_author)
+
+    async def _authored_counts(self, author_ids: Sequence[int]) -> list[int]:
+        counts = await self._stores.articles.counts_by_author(author_ids)
+        return [counts.get(i, 0) for i in author_ids]
+
+    async def _liked_ids(self, user_ids: Sequence[int]) -> list[list[int]]:
+        liked = await self._stores.likes.liked_article_ids_of(user_ids)
+        return [liked.get(i, []) for i in user_ids]
+
+    async def _article_positions(self, article_ids: Sequence[int]) -> list[Position | None]:
+        positions = await self._stores.articles.positions_of(article_ids)
+        return [positions.get(i) for i in article_ids]
+
+    async def _follow_counts(self, user_ids: Sequence[int]) -> list[FollowCounts]:
+        counts = await self._stores.users.follow_counts(user_ids)
+        return [counts.get(i, FollowCounts()) for i in user_ids]
+
+
+async def _per_window(
+    keys: Sequence[tuple[int, Window]],
+    read: Callable[[list[int], Window], Awaitable[Mapping[int, list[T]]]],
+) -> list[list[T]]:
+    """Each key's page, in one read per distinct window (a page of parents asks for one)."""
+    by_window: dict[Window, list[int]] = {}
+    for owner_id, window in keys:
+        by_window.setdefault(window, []).append(owner_id)
+    windows = list(by_window)
+    found = await asyncio.gather(*(read(by_window[w], w) for w in windows))
+    pages = dict(zip(windows, found, strict=True))
+    return [pages[window].get(owner_id, []) for owner_id, window in keys]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -45,6 +46,14 @@ class Window:
         if self.limit is None or len(probed) <= self.limit:
             return probed, False
         return probed[: self.limit], True
+
+
+def in_window(positions: Iterable[Position], window: Window) -> list[Position]:
+    """The window's slice of `positions` (in any order), newest first."""
+    after = window.after
+    newest = sorted((p for p in positions if after is None or p < after), reverse=True)
+    end = None if window.limit is None else window.offset + window.limit
+    return newest[window.offset : end]
 
 
 def encode_cursor(position: Position) -> str:

@@ -75,6 +75,12 @@ class Follow:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowCounts:
+    followers: int = 0
+    following: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class UserRecord:
     """A user with whom they follow: the users domain's unit of copying between backends."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, Protocol, TypeVar
+from typing import Annotated, Generic, Protocol, TypeVar
 
 import strawberry
 
@@ -70,3 +70,5 @@ def connection(
 
 FIRST_DESCRIPTION = f"Page size, 1 to 100 (default {DEFAULT_PAGE_SIZE})."
 AFTER_DESCRIPTION = "Return the items after this cursor (an `endCursor` or an edge's `cursor`)."
+First = Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)]
+After = Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)]

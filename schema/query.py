@@ -9,28 +9,8 @@ import strawberry
 from models.ids import MAX_NODE_IDS
 from resolvers import articles, profiles, users
 from schema.nodes import nodes_of
-from schema.pagination import (
-    AFTER_DESCRIPTION,
-    FIRST_DESCRIPTION,
-    NODE_PATHS,
-    Connection,
-    connection,
-    window,
-)
-from schema.types import Article, Info, Node, Profile, User
-
-First = Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)]
-After = Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)]
-
-
-async def article_connection(info: Info, page: articles.ArticlePage) -> Connection[Article]:
-    ctx = info.context
-    return connection(
-        page.articles,
-        await Article.page(info, page.articles, *NODE_PATHS),
-        page.has_next_page,
-        lambda: articles.count(ctx, page.query),
-    )
+from schema.pagination import After, Connection, First, window
+from schema.types import Article, Info, Node, Profile, User, article_connection, feed
 
 
 @strawberry.type
@@ -66,9 +46,7 @@ class Query:
 
     @strawberry.field(description="Articles by the authors the viewer follows, newest first.")
     async def feed(self, info: Info, first: First = 20, after: After = None) -> Connection[Article]:
-        info.context.require_viewer_id()  # the contract: who may not read it learns nothing more
-        page = await articles.feed(info.context, window(first, after))
-        return await article_connection(info, page)
+        return await feed(info, first, after)
 
     @strawberry.field(
         description="The object with this global id; null when there is none the viewer may "

@@ -5,7 +5,7 @@ through the use cases' batched loaders."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -14,7 +14,8 @@ import strawberry
 from models import articles as article_records
 from models import comments as comment_records
 from models.ids import Kind, global_id
-from resolvers import articles, comments, views
+from models.pages import Window
+from resolvers import articles, comments, profiles, views
 from resolvers.context import Context
 from resolvers.profiles import Profile as ProfileRecord
 from resolvers.users import SignedIn
@@ -22,7 +23,9 @@ from schema.pagination import (
     AFTER_DESCRIPTION,
     FIRST_DESCRIPTION,
     NODE_PATHS,
+    After,
     Connection,
+    First,
     connection,
     window,
 )
@@ -65,6 +68,40 @@ class Profile(Node):
             following=record.following,
         )
 
+    # Each list and count below loads with those of every other profile of the request: a page
+    # of N profiles reads them in a fixed number of round trips.
+    @strawberry.field(description="The user's articles, newest first.")
+    async def articles(
+        self, info: Info, first: First = 20, after: After = None
+    ) -> Connection[Article]:
+        return await self._list(info, first, after, profiles.articles_by, profiles.article_count)
+
+    @strawberry.field(description="The articles the user likes, newest first.")
+    async def liked_articles(
+        self, info: Info, first: First = 20, after: After = None
+    ) -> Connection[Article]:
+        return await self._list(info, first, after, profiles.liked_articles, profiles.liked_count)
+
+    async def _list(
+        self,
+        info: Info,
+        first: int,
+        after: str | None,
+        page_of: Callable[[Context, int, Window], Awaitable[profiles.ArticlesOf]],
+        count_of: Callable[[Context, int], Awaitable[int]],
+    ) -> Connection[Article]:
+        ctx, user_id = info.context, self._record.user.id
+        page = await page_of(ctx, user_id, window(first, after))
+        return await _articles_of(info, page, lambda: count_of(ctx, user_id))
+
+    @strawberry.field(description="How many users follow this user.")
+    async def followers_count(self, info: Info) -> int:
+        return (await profiles.follow_counts(info.context, self._record.user.id)).followers
+
+    @strawberry.field(description="How many users this user follows.")
+    async def following_count(self, info: Info) -> int:
+        return (await profiles.follow_counts(info.context, self._record.user.id)).following
+
 
 @strawberry.type(description="The signed-in user (its id is not their Profile's id).")
 class User(Node):
@@ -90,6 +127,14 @@ class User(Node):
             image=user.image,
             token=signed_in.token,
         )
+
+    @strawberry.field(description="The signed-in user's own profile.")
+    def profile(self) -> Profile:
+        return Profile.of(profiles.own(self._signed_in.user))
+
+    @strawberry.field(description="The same as `Query.feed`.")
+    async def feed(self, info: Info, first: First = 20, after: After = None) -> Connection[Article]:
+        return await feed(info, first, after)
 
 
 @strawberry.type(description="A signed-in session: send `Authorization: Bearer <token>`.")
@@ -251,3 +296,28 @@ class DeletedComment:
     @classmethod
     def of(cls, record: comment_records.Comment) -> DeletedComment:
         return cls(id=node_id(Kind.COMMENT, record.id))
+
+
+async def article_connection(info: Info, page: articles.ArticlePage) -> Connection[Article]:
+    ctx = info.context
+    return await _articles_of(info, page, lambda: articles.count(ctx, page.query))
+
+
+async def feed(info: Info, first: int, after: str | None) -> Connection[Article]:
+    """Articles by the authors the viewer follows, newest first."""
+    info.context.require_viewer_id()  # the contract: who may not read it learns nothing more
+    page = await articles.feed(info.context, window(first, after))
+    return await article_connection(info, page)
+
+
+async def _articles_of(
+    info: Info,
+    page: articles.ArticlePage | profiles.ArticlesOf,
+    count: Callable[[], Awaitable[int]],
+) -> Connection[Article]:
+    return connection(
+        page.articles,
+        await Article.page(info, page.articles, *NODE_PATHS),
+        page.has_next_page,
+        count,
+    )

@@ -26,8 +26,8 @@ from events.relay import EventsOf, Outbox, no_events
 from models.articles import Article, ArticleEdit, ArticleQuery, ArticleRecord, NewArticle
 from models.comments import Comment, NewComment
 from models.likes import Like, LikeStats
-from models.pages import Window
-from models.users import Follow, User, UserRecord, UserRow
+from models.pages import Position, Window
+from models.users import Follow, FollowCounts, User, UserRecord, UserRow
 
 
 class Store(Protocol):
@@ -71,6 +71,9 @@ class UserStore(Store, Outbox, Protocol):
 
     async def followees(self, follower_id: int) -> list[int]: ...
 
+    async def follow_counts(self, user_ids: Sequence[int]) -> Mapping[int, FollowCounts]:
+        """How many users follow each user and how many each follows (absent ids: none)."""
+
     async def dump(self, after: int | None, limit: int) -> list[UserRecord]:
         """Users with ids above `after`, by id."""
 
@@ -101,6 +104,18 @@ class ArticleStore(Store, Outbox, Protocol):
         """Newest first."""
 
     async def count(self, query: ArticleQuery) -> int: ...
+
+    async def pages_by_author(
+        self, author_ids: Sequence[int], window: Window
+    ) -> Mapping[int, list[Article]]:
+        """Each author's articles, newest first, the window applied to each author's own
+        (absent ids have none)."""
+
+    async def counts_by_author(self, author_ids: Sequence[int]) -> Mapping[int, int]:
+        """How many articles each author has (absent ids have none)."""
+
+    async def positions_of(self, article_ids: Sequence[int]) -> Mapping[int, Position]:
+        """Where each article that exists among `article_ids` sits in newest-first order."""
 
     async def tags_of(self, article_ids: Sequence[int]) -> Mapping[int, list[str]]:
         """Sorted tags per article id (absent ids have none)."""
@@ -135,6 +150,9 @@ class LikeStore(Store, Outbox, Protocol):
         """Count and liked-by-viewer per article id (absent ids have no likes)."""
 
     async def liked_article_ids(self, user_id: int) -> list[int]: ...
+
+    async def liked_article_ids_of(self, user_ids: Sequence[int]) -> Mapping[int, list[int]]:
+        """`liked_article_ids` of each user (absent ids like none)."""
 
     async def forget_article(self, article_id: int) -> None:
         """Remove every like of the article (it was deleted) and refuse any from now on, in

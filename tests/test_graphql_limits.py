@@ -102,6 +102,24 @@ def test_nested_connections_multiply(api: Api) -> None:
     assert trips == 0
 
 
+def test_a_profiles_connections_multiply_too(api: Api) -> None:
+    nested = (
+        "{ articles(first: 100) { nodes { author { "
+        "articles(first: 100) { nodes { slug } } likedArticles(first: 1) { totalCount } } } } }"
+    )
+    body, trips = post(api, {"query": nested})
+    error = only_error(body)
+    assert error["extensions"]["code"] == "MAX_NODE_LIMIT_EXCEEDED"
+    assert error["extensions"]["nodes"] == 100 + 100 * (100 + 1)
+    assert trips == 0
+    viewer = (
+        "{ viewer { feed(first: 30) { nodes { author { articles(first: 70) { totalCount } } } } } }"
+    )
+    body, trips = post(api, {"query": viewer})
+    assert only_error(body)["extensions"]["nodes"] == 30 + 30 * 70
+    assert trips == 0
+
+
 @pytest.mark.parametrize(
     ("query", "variables", "nodes"),
     [

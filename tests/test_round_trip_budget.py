@@ -79,6 +79,35 @@ query Comments($slug: String!, $n: Int!) {
 }
 """
 
+# From each article of a page to its author's own newest articles and follow counts.
+NAVIGATION = """
+query Navigation($n: Int!) {
+  articles(first: $n) {
+    nodes {
+      slug
+      author {
+        username
+        articles(first: 3) { totalCount nodes { title } }
+        likedArticles(first: 2) { totalCount nodes { title } }
+        followersCount
+        followingCount
+      }
+    }
+  }
+}
+"""
+VIEWER = """
+query Viewer($n: Int!) {
+  viewer { profile { username followingCount } feed(first: $n) { totalCount nodes { slug } } }
+}
+"""
+BY_AUTHOR = """
+query ByAuthor($n: Int!, $author: String!) {
+  articles(first: $n, author: $author) { totalCount nodes { title } }
+  liked: articles(first: 2, likedBy: $author) { totalCount nodes { title } }
+}
+"""
+
 # A signed-in request reads its viewer once, to check the token against their credentials.
 VIEWER_CHECK = 1
 # What each list may cost, at most, signed in or not (a feed needs the followees first).
@@ -104,6 +133,20 @@ BUDGETS = {
 # Reading the comments of a page of articles: one statement on SQL; on DynamoDB one Query per
 # article (each article's comments are a partition of their own), sent all at once.
 COMMENT_QUERIES_PER_ARTICLE = {"sqlite": 0, "postgresql": 0, "dynamodb": 1}
+
+# Navigating from a page's authors: one statement per list or count on SQL; on DynamoDB, per
+# author, one Query of their articles, one of their likes and two COUNT Queries (followers
+# and followees), all sent at once.
+QUERIES_PER_AUTHOR = {"sqlite": 0, "postgresql": 0, "dynamodb": 4}
+# The page, its authors, their articles, their counts, their likes (which ones, where they
+# sit, the page's articles), their follow counts; signed in, also whether the viewer follows
+# each author.
+NAVIGATION_BUDGET = 8
+FOLLOWING_CHECK = 1
+# The viewer, their followees, the feed's page and count, and their follow counts; on
+# DynamoDB the page is a Query per followee, and the follow counts two COUNT Queries.
+VIEWER_BUDGET = 4 + VIEWER_CHECK
+FEED_QUERIES_PER_FOLLOWEE = {"sqlite": 0, "postgresql": 0, "dynamodb": 1}
 
 # Round trips of finding a user by name or an article by slug: one statement, or on DynamoDB
 # the name's claim item and then the item it names.
@@ -337,3 +380,52 @@ def check_comments(comments: list[dict[str, Any]], count: int, *, signed_in: boo
     assert len({c["author"]["username"] for c in comments}) == count
     following = {c["author"]["following"] for c in comments}
     assert following == ({True, False} if signed_in else {False})
+
+
+def test_navigating_from_a_page_of_authors_costs_the_same_whatever_its_size(
+    module_api: Api, costs: dict[str, dict[int, int]], backend: str
+) -> None:
+    """Past `costs`, all the articles are there: pages of 20 and of 50 show every author."""
+    api = module_api
+    per_author = QUERIES_PER_AUTHOR[backend] * len(AUTHORS)
+    slugs = [a["slug"] for a in rest(api, "/api/articles?limit=50", None)[1]["articles"]]
+    for liker, liked in ((AUTHORS[0], slugs[:3]), (AUTHORS[2], slugs[5:30])):
+        for slug in liked:
+            response = api.http.post(f"/api/articles/{slug}/favorite", headers=api.auth(liker))
+            assert response.status_code == 200, response.text
+    expected = {name: graphql(api, BY_AUTHOR, 3, None, author=name)[1] for name in AUTHORS}
+    for viewer in (READER, None):
+        by_size: dict[int, int] = {}
+        for n in (20, 50):
+            cost, data = graphql(api, NAVIGATION, n, viewer)
+            nodes = data["articles"]["nodes"]
+            assert len(nodes) == n
+            for node in nodes:
+                author = node["author"]
+                own = expected[author["username"]]
+                assert author["articles"] == own["articles"]
+                assert author["likedArticles"] == own["liked"]
+                assert author["followersCount"] == (1 if author["username"] in FOLLOWED else 0)
+                assert author["followingCount"] == 0
+            by_size[n] = cost - per_author
+        check = 0 if viewer is None else VIEWER_CHECK + FOLLOWING_CHECK
+        assert by_size[20] == by_size[50], (viewer, by_size)
+        assert 3 <= by_size[20] <= NAVIGATION_BUDGET + check, (viewer, by_size)
+
+
+def test_the_viewers_profile_and_feed_cost_a_fixed_budget(
+    module_api: Api, costs: dict[str, dict[int, int]], backend: str
+) -> None:
+    api = module_api
+    by_size: dict[int, int] = {}
+    for n in (10, 20):
+        cost, data = graphql(api, VIEWER, n, READER)
+        viewer = data["viewer"]
+        assert viewer["profile"]["username"] == READER
+        followees = viewer["profile"]["followingCount"]
+        assert followees >= len(FOLLOWED)
+        feed = viewer["feed"]
+        assert len(feed["nodes"]) == min(n, feed["totalCount"])
+        by_size[n] = cost - FEED_QUERIES_PER_FOLLOWEE[backend] * followees
+    assert by_size[10] == by_size[20], by_size
+    assert 3 <= by_size[10] <= VIEWER_BUDGET, by_size

@@ -357,6 +357,17 @@ async def query_all(table: DynamoTable, **arguments: Any) -> list[dict[str, Any]
         arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
+async def count_all(table: DynamoTable, **arguments: Any) -> int:
+    """How many items a Query matches, following LastEvaluatedKey page after page."""
+    counted = 0
+    while True:
+        response = await table.call("query", TableName=table.name, Select="COUNT", **arguments)
+        counted += int(response["Count"])
+        if "LastEvaluatedKey" not in response:
+            return counted
+        arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
 async def write_batches(
     table: DynamoTable,
     puts: Sequence[Mapping[str, Any]] = (),

@@ -19,7 +19,7 @@ from events import DomainEvent
 from events.relay import EventsOf, no_events
 from models.articles import Article, ArticleEdit, ArticleQuery, ArticleRecord, NewArticle
 from models.errors import Conflict, NotFound
-from models.pages import Window
+from models.pages import Position, Window
 from models.validation import MISSING
 from stores.dynamodb import _article_lists as lists
 from stores.dynamodb._article_items import (
@@ -44,6 +44,7 @@ from stores.dynamodb._article_items import (
 from stores.dynamodb._common import (
     CONDITION_FAILED,
     DynamoTable,
+    from_millis,
     get_one,
     items_by_dense_ids,
     raise_counter,
@@ -159,6 +160,28 @@ class DynamoArticleStore(DynamoOutbox):
             return await self._sum_counts([tag_count_key(query.tag)])
         return await self._sum_counts([all_count_key()])
 
+    async def pages_by_author(
+        self, author_ids: Sequence[int], window: Window
+    ) -> Mapping[int, list[Article]]:
+        """One Query per author on `by_author`, all sent at once."""
+        wanted = list(dict.fromkeys(author_ids))
+        found = await asyncio.gather(*(self._read_by_author(a, window) for a in wanted))
+        pages = {a: lists.cut(articles, window) for a, articles in zip(wanted, found, strict=True)}
+        return {a: page for a, page in pages.items() if page}
+
+    async def counts_by_author(self, author_ids: Sequence[int]) -> Mapping[int, int]:
+        """The authors' counters, in one batch read."""
+        wanted = list(dict.fromkeys(author_ids))
+        keys = [author_count_key(a) for a in wanted]
+        items = await self._table.get_many(keys, attributes=[SORT_KEY, COUNT_ATTRIBUTE])
+        by_key = {author_count_key(a)[SORT_KEY]: a for a in wanted}
+        return {by_key[i[SORT_KEY]]: int(i.get(COUNT_ATTRIBUTE, 0)) for i in items}
+
+    async def positions_of(self, article_ids: Sequence[int]) -> Mapping[int, Position]:
+        keys = [article_key(i) for i in set(article_ids)]
+        items = await self._table.get_many(keys, attributes=["id", "created_at"])
+        return {i["id"]: Position(from_millis(i["created_at"]), i["id"]) for i in items}
+
     async def tags_of(self, article_ids: Sequence[int]) -> Mapping[int, list[str]]:
         keys = [article_key(i) for i in set(article_ids)]
         items = await self._table.get_many(keys, attributes=["id", "tags"])
@@ -269,18 +292,22 @@ class DynamoArticleStore(DynamoOutbox):
         of that author's newest articles, merged newest first: the calls grow with the number
         of authors, never with the number of articles."""
         tag_filter = None if tag is None else lists.carrying(tag)
-        queries = [
-            lists.read(
-                self._table,
-                lists.by_author(a),
-                lists.after_key(window),
-                lists.wanted(window),
-                tag_filter,
-            )
-            for a in set(author_ids)
-        ]
-        merged = [article_from(i) for found in await asyncio.gather(*queries) for i in found]
+        queries = [self._read_by_author(a, window, tag_filter) for a in set(author_ids)]
+        merged = [i for found in await asyncio.gather(*queries) for i in found]
         return lists.cut(sorted(merged, key=sort_key, reverse=True), window)
+
+    async def _read_by_author(
+        self, author_id: int, window: Window, tag_filter: lists.Filter | None = None
+    ) -> list[Article]:
+        """At most the window's worth of the author's newest articles, offset included."""
+        found = await lists.read(
+            self._table,
+            lists.by_author(author_id),
+            lists.after_key(window),
+            lists.wanted(window),
+            tag_filter,
+        )
+        return [article_from(i) for i in found]
 
     async def _chosen(
         self, query: ArticleQuery, attributes: list[str] | None = None

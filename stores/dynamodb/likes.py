@@ -5,6 +5,7 @@ stays exact under any concurrency without a read."""
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -142,6 +143,12 @@ class DynamoLikeStore(DynamoOutbox):
             ProjectionExpression="article_id",
         )
         return [item["article_id"] for item in items]
+
+    async def liked_article_ids_of(self, user_ids: Sequence[int]) -> Mapping[int, list[int]]:
+        """One Query per user on the `by_user` index, all sent at once."""
+        wanted = list(dict.fromkeys(user_ids))
+        found = await asyncio.gather(*(self.liked_article_ids(u) for u in wanted))
+        return {u: liked for u, liked in zip(wanted, found, strict=True) if liked}
 
     async def forget_article(self, article_id: int) -> None:
         """Puts the article's tombstone, then deletes the rest of its partition, its likes and

@@ -9,17 +9,18 @@ carries the `version` it read, so two changes of one user cannot both win."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from events import DomainEvent
 from models import clock
 from models.errors import Conflict, NotFound
-from models.users import Follow, User, UserRecord, UserRow, username_key
+from models.users import Follow, FollowCounts, User, UserRecord, UserRow, username_key
 from models.validation import MISSING
 from stores.dynamodb._common import (
     CONDITION_FAILED,
     DynamoTable,
+    count_all,
     delete_action,
     from_millis,
     get_one,
@@ -173,6 +174,36 @@ class DynamoUserStore(DynamoOutbox):
             ConsistentRead=True,
         )
         return [item["followee_id"] for item in items]
+
+    async def follow_counts(self, user_ids: Sequence[int]) -> Mapping[int, FollowCounts]:
+        """Two COUNT Queries per user, all sent at once: a user's followers on the
+        `followers` index, their follows in their own partition."""
+        wanted = list(dict.fromkeys(user_ids))
+        counted = await asyncio.gather(
+            *(self._count_followers(u) for u in wanted), *(self._count_follows(u) for u in wanted)
+        )
+        followers, following = counted[: len(wanted)], counted[len(wanted) :]
+        return {
+            u: FollowCounts(followers=followers[i], following=following[i])
+            for i, u in enumerate(wanted)
+        }
+
+    async def _count_followers(self, user_id: int) -> int:
+        return await count_all(
+            self._table,
+            IndexName=_FOLLOWERS.name,
+            KeyConditionExpression="#followee = :user",
+            ExpressionAttributeNames={"#followee": _FOLLOWERS.partition_key},
+            ExpressionAttributeValues=to_item({":user": f"USER#{user_id}"}),
+        )
+
+    async def _count_follows(self, user_id: int) -> int:
+        return await count_all(
+            self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :follows)",
+            ExpressionAttributeValues=to_item({":pk": f"USER#{user_id}", ":follows": "FOLLOWS#"}),
+            ConsistentRead=True,
+        )
 
     async def dump(self, after: int | None, limit: int) -> list[UserRecord]:
         """Probes ids upward from `after` (see `items_by_dense_ids`), then reads each found

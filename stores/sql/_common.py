@@ -4,11 +4,20 @@ StoreUnavailable, the ping, and newest-first windows."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Column, Select, exc, text, tuple_
+from sqlalchemy import Column, Select, Table, exc, func, select, text, tuple_
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from models.errors import Invalid
@@ -22,6 +31,7 @@ from stores.sql.reads import ReadConnections, Reads, Row
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03")
 # string_data_right_truncation: a value longer than its column (PostgreSQL; SQLite keeps it).
 _TOO_LONG_SQLSTATE = "22001"
+T = TypeVar("T")
 
 
 class SqlStore:
@@ -61,6 +71,25 @@ class SqlStore:
     async def ping(self) -> None:
         async with self._connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    async def _pages(
+        self,
+        table: Table,
+        partition: Column[Any],
+        keys: Sequence[int],
+        window: Window,
+        record: Callable[[RowMapping], T],
+    ) -> dict[int, list[T]]:
+        """The window of each key's rows (see `pages_within`), as records by key."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        stmt = pages_within(table, partition, wanted, window)
+        found: dict[int, list[T]] = {}
+        async with self._connect() as conn:
+            for m in (await conn.execute(stmt)).mappings():
+                found.setdefault(m[partition.name], []).append(record(m))
+        return found
 
 
 def is_unavailable(error: Exception) -> bool:
@@ -172,3 +201,27 @@ def after_position(
     # through UtcDateTime like every stored one (a `tuple_` of literals would bind a bare
     # DateTime: wrong for a non-UTC instant, and rejected by asyncpg when aware).
     return stmt.where(tuple_(created_at, ident) < (window.after.created_at, window.after.id))
+
+
+def pages_within(
+    table: Table, partition: Column[Any], keys: Sequence[int], window: Window
+) -> Select[Any]:
+    """One statement for the window of each key's rows of `table` (those whose `partition`
+    column holds it), newest first: for one key a range of its index; for several, each one's
+    rows ranked newest first (ROW_NUMBER over the key's partition), the window's ranks kept.
+    The rows come by key, newest first within each."""
+    newest, ident = table.c.created_at, table.c.id
+    if len(keys) == 1:
+        return newest_first(select(table).where(partition == keys[0]), newest, ident, window)
+    rank = (
+        func.row_number()
+        .over(partition_by=partition, order_by=(newest.desc(), ident.desc()))
+        .label("rank")
+    )
+    ranked = after_position(
+        select(table, rank).where(partition.in_(keys)), newest, ident, window
+    ).subquery()
+    stmt = select(ranked).where(ranked.c.rank > window.offset)
+    if window.limit is not None:
+        stmt = stmt.where(ranked.c.rank <= window.offset + window.limit)
+    return stmt.order_by(ranked.c[partition.name], ranked.c.rank)

@@ -27,7 +27,7 @@ from events import DomainEvent
 from events.relay import EventsOf, no_events
 from models.articles import Article, ArticleEdit, ArticleQuery, ArticleRecord, NewArticle
 from models.errors import Conflict, NotFound
-from models.pages import Window
+from models.pages import Position, Window
 from models.validation import MISSING
 from stores.sql.outbox import SqlOutboxStore, record
 from stores.sql.reads import Reads, among
@@ -186,6 +186,25 @@ class SqlArticleStore(SqlOutboxStore):
                 return int((await conn.execute(stmt)).scalar_one())
         [row] = await self._read(_KEPT, None, {"keys": kept})
         return int(row["total"])
+
+    async def pages_by_author(
+        self, author_ids: Sequence[int], window: Window
+    ) -> Mapping[int, list[Article]]:
+        return await self._pages(articles, articles.c.author_id, author_ids, window, _article)
+
+    async def counts_by_author(self, author_ids: Sequence[int]) -> Mapping[int, int]:
+        """The authors' kept counts: one primary-key probe each."""
+        by_key = {_author_key(a): a for a in author_ids}
+        if not by_key:
+            return {}
+        rows = await self._read(_KEPT_EACH, None, {"keys": list(by_key)})
+        return {by_key[r["key"]]: int(r["count"]) for r in rows}
+
+    async def positions_of(self, article_ids: Sequence[int]) -> Mapping[int, Position]:
+        if not article_ids:
+            return {}
+        rows = await self._read(_POSITIONS, None, {"ids": list(set(article_ids))})
+        return {r["id"]: Position(r["created_at"], r["id"]) for r in rows}
 
     async def tags_of(self, article_ids: Sequence[int]) -> Mapping[int, list[str]]:
         if not article_ids:
@@ -347,6 +366,17 @@ _KEPT = Reads(
     lambda dialect, _: select(
         func.coalesce(func.sum(article_counts.c["count"]), 0).label("total")
     ).where(among(article_counts.c["key"], "keys", dialect, String))
+)
+
+_KEPT_EACH = Reads(
+    lambda dialect, _: select(article_counts.c["key"], article_counts.c["count"]).where(
+        among(article_counts.c["key"], "keys", dialect, String)
+    )
+)
+_POSITIONS = Reads(
+    lambda dialect, _: select(articles.c.id, articles.c.created_at).where(
+        among(articles.c.id, "ids", dialect)
+    )
 )
 
 

@@ -11,7 +11,6 @@ from events import DomainEvent
 from events.relay import EventsOf, no_events
 from models.comments import Comment, NewComment
 from models.pages import Window
-from stores.sql._common import after_position, newest_first
 from stores.sql.outbox import SqlOutboxStore, record
 from stores.sql.reads import Reads, among
 from stores.sql.restoring import advance_ids, hold_ids, replacing
@@ -64,37 +63,7 @@ class SqlCommentStore(SqlOutboxStore):
     async def pages(
         self, article_ids: Sequence[int], window: Window
     ) -> Mapping[int, list[Comment]]:
-        """One statement: for one article a range of its index; for several, each one's rows
-        ranked newest first (ROW_NUMBER over the article's partition), the window's ranks kept."""
-        wanted = list(dict.fromkeys(article_ids))
-        if not wanted:
-            return {}
-        newest, ident = comments.c.created_at, comments.c.id
-        if len(wanted) == 1:
-            stmt = newest_first(
-                select(comments).where(comments.c.article_id == wanted[0]), newest, ident, window
-            )
-        else:
-            rank = (
-                func.row_number()
-                .over(partition_by=comments.c.article_id, order_by=(newest.desc(), ident.desc()))
-                .label("rank")
-            )
-            ranked = after_position(
-                select(comments, rank).where(comments.c.article_id.in_(wanted)),
-                newest,
-                ident,
-                window,
-            ).subquery()
-            stmt = select(ranked).where(ranked.c.rank > window.offset)
-            if window.limit is not None:
-                stmt = stmt.where(ranked.c.rank <= window.offset + window.limit)
-            stmt = stmt.order_by(ranked.c.article_id, ranked.c.rank)
-        found: dict[int, list[Comment]] = {}
-        async with self._connect() as conn:
-            for m in (await conn.execute(stmt)).mappings():
-                found.setdefault(m["article_id"], []).append(_comment(m))
-        return found
+        return await self._pages(comments, comments.c.article_id, article_ids, window, _comment)
 
     async def counts(self, article_ids: Sequence[int]) -> Mapping[int, int]:
         if not article_ids:

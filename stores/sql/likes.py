@@ -30,6 +30,12 @@ def _stats_statement(dialect: str, signed_in: bool) -> Select[Any]:
 
 
 _STATS = Reads(_stats_statement)
+# Through the index on (user_id, article_id).
+_LIKED_BY = Reads(
+    lambda dialect, _: select(likes.c.user_id, likes.c.article_id).where(
+        among(likes.c.user_id, "ids", dialect)
+    )
+)
 
 
 class SqlLikeStore(SqlOutboxStore):
@@ -79,6 +85,14 @@ class SqlLikeStore(SqlOutboxStore):
         stmt = select(likes.c.article_id).where(likes.c.user_id == user_id)
         async with self._connect() as conn:
             return list((await conn.execute(stmt)).scalars())
+
+    async def liked_article_ids_of(self, user_ids: Sequence[int]) -> Mapping[int, list[int]]:
+        if not user_ids:
+            return {}
+        liked: dict[int, list[int]] = {}
+        for row in await self._read(_LIKED_BY, None, {"ids": list(set(user_ids))}):
+            liked.setdefault(row["user_id"], []).append(row["article_id"])
+        return liked
 
     async def dump(self, after: Like | None, limit: int) -> list[Like]:
         stmt = select(likes.c.user_id, likes.c.article_id).order_by(

@@ -5,13 +5,26 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, delete, exc, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    bindparam,
+    delete,
+    exc,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from events import DomainEvent
 from models import clock
 from models.errors import Conflict, NotFound
-from models.users import Follow, User, UserRecord, UserRow, username_key
+from models.users import Follow, FollowCounts, User, UserRecord, UserRow, username_key
 from models.validation import MISSING
 from stores.sql.engine import insert_ignoring_duplicates
 from stores.sql.outbox import SqlOutboxStore, record
@@ -124,6 +137,14 @@ class SqlUserStore(SqlOutboxStore):
         params = {"follower_id": follower_id}
         return [r["followee_id"] for r in await self._read(_FOLLOWEES, None, params)]
 
+    async def follow_counts(self, user_ids: Sequence[int]) -> Mapping[int, FollowCounts]:
+        if not user_ids:
+            return {}
+        counts: dict[int, dict[str, int]] = {}
+        for row in await self._read(_FOLLOW_COUNTS, None, {"ids": list(set(user_ids))}):
+            counts.setdefault(row["user_id"], {})[row["kind"]] = row["n"]
+        return {user_id: FollowCounts(**kinds) for user_id, kinds in counts.items()}
+
     async def dump(self, after: int | None, limit: int) -> list[UserRecord]:
         stmt = select(users).order_by(users.c.id).limit(limit)
         if after is not None:
@@ -231,6 +252,24 @@ _FOLLOWED_AMONG = Reads(
         among(follows.c.followee_id, "ids", dialect),
     )
 )
+
+
+def _follow_counts_statement(dialect: str, _shape: None) -> Select[Any]:
+    """Both counts of every user in one statement: the followers through the index on
+    followee_id, the followees through the primary key's leading follower_id."""
+    counted = [
+        select(column.label("user_id"), literal(kind).label("kind"), func.count().label("n"))
+        .where(among(column, "ids", dialect))
+        .group_by(column)
+        for column, kind in (
+            (follows.c.followee_id, "followers"),
+            (follows.c.follower_id, "following"),
+        )
+    ]
+    return select(union_all(*counted).subquery())
+
+
+_FOLLOW_COUNTS = Reads(_follow_counts_statement)
 
 
 def _user(m: Mapping[Any, Any]) -> User:
