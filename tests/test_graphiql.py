@@ -133,7 +133,7 @@ def test_the_vendored_files_are_the_pinned_packages_with_their_licences() -> Non
 
 def test_the_lambda_package_carries_them_and_their_licences() -> None:
     setuptools = tomllib.loads((PROJECT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    packaged = set(devtasks.project_files(setuptools))
+    packaged = set(devtasks.lambda_files(setuptools))
     shipped = {p.relative_to(PROJECT).as_posix() for p in HERE.iterdir() if p.is_file()}
     assert shipped <= packaged
 
