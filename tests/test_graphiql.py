@@ -91,7 +91,7 @@ def test_every_file_the_page_names_is_served_as_what_it_is(http: TestClient) -> 
 
 
 def test_no_other_file_beside_them_is_served(http: TestClient) -> None:
-    for name in ["__init__.py", "graphiql.LICENSE", "graphiql.min.js.map", "examples.json"]:
+    for name in ["__init__.py", "graphiql.LICENSE", "graphiql.min.js.map"]:
         assert http.get(f"{ASSET_PREFIX}/{name}").status_code == 404, name
 
 
