@@ -57,6 +57,9 @@ ZIP_FILE_MODE = 0o100644
 # Console scripts name this machine's interpreter in their #! line, and bytecode is for this
 # machine's Python: neither serves on Lambda, and both would differ from build to build.
 LEFT_OUT = ("bin/*", "*/__pycache__/*", "*.pyc")
+# Files the app reads beside its code that are in no package: the shipped operations, which are
+# the trusted documents of CONDUIT_GRAPHQL_TRUSTED_DOCUMENTS=on and GraphiQL's tabs.
+LAMBDA_DATA = ("docs/operations",)
 # Runtime dependencies the Lambda does without: Mangum takes the place of the ASGI server, and
 # uvicorn[standard] alone would add 6 MB to the zip (20 MB unpacked).
 NOT_FOR_LAMBDA = ("uvicorn",)
@@ -154,9 +157,9 @@ def main(argv: list[str]) -> int:
 
 def package() -> int:
     """dist/lambda.zip: the runtime dependencies of pyproject.toml as wheels for Lambda's
-    platform, and the project's own modules and packages. boto3 is included, as AWS advises:
-    the runtime's copy is whatever version AWS last put there (often older than the one
-    pinned here) and changes under the function without notice."""
+    platform, and the project's own modules, packages and LAMBDA_DATA. boto3 is included, as
+    AWS advises: the runtime's copy is whatever version AWS last put there (often older than
+    the one pinned here) and changes under the function without notice."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     with tempfile.TemporaryDirectory(prefix="conduit-lambda-") as directory:
         target = Path(directory)
@@ -172,7 +175,7 @@ def package() -> int:
         target_option = ["--target", str(target), *_constraints()]
         subprocess.run([*pip, *target_option, *platform, *wheels, *dependencies], check=True)
         files = {p.relative_to(target).as_posix(): p for p in target.rglob("*") if p.is_file()}
-        ours = project_files(project["tool"]["setuptools"])
+        ours = lambda_files(project["tool"]["setuptools"])
         clashes = sorted(set(files) & set(ours))
         if clashes:
             sys.exit(f"a dependency installs files of the project's own: {', '.join(clashes)}")
@@ -183,7 +186,7 @@ def package() -> int:
         write_zip(LAMBDA_ZIP, kept)
     digest = hashlib.sha256(LAMBDA_ZIP.read_bytes()).hexdigest()
     size = LAMBDA_ZIP.stat().st_size / 1e6
-    print(f"{LAMBDA_ZIP.relative_to(ROOT)}: {len(kept)} files, {size:.1f} MB, sha256 {digest}")
+    print(f"{os.path.relpath(LAMBDA_ZIP, ROOT)}: {len(kept)} files, {size:.1f} MB, sha256 {digest}")
     return 0
 
 
@@ -266,6 +269,16 @@ def project_files(setuptools: dict[str, Any]) -> dict[str, Path]:
         if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
             files.update({p.relative_to(ROOT).as_posix(): p for p in contents if p.is_file()})
         pending += [d for d in contents if (d / "__init__.py").is_file()]
+    return files
+
+
+def lambda_files(setuptools: dict[str, Any]) -> dict[str, Path]:
+    """The project's own files in the Lambda package: what setuptools installs, and
+    LAMBDA_DATA where the code looks for it (beside config.py, at the zip's root)."""
+    files = project_files(setuptools)
+    for directory in LAMBDA_DATA:
+        data = (p for p in (ROOT / directory).rglob("*") if p.is_file())
+        files.update({p.relative_to(ROOT).as_posix(): p for p in data})
     return files
 
 

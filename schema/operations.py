@@ -6,7 +6,9 @@ same ids from it. Each body is the file's operation as graphql-core prints it, w
 operations is how graphql-js prints it too, so that a client that hashes `print(document)`
 sends the manifest's id: clients/typescript/manifest-ids.mjs checks that with graphql-js in CI.
 (Not for an object literal: graphql-core 3.3 prints `{ a: 1 }`, graphql-js 16 `{a: 1}`; the
-shipped operations take their inputs as variables.)
+shipped operations take their inputs as variables.) Beside them, examples.json holds example
+variables for each, which run as they are: GraphiQL opens with one tab per operation, in that
+file's order.
 
     python3 dev.py operations    # docs/operations/manifest.json, again after editing a file
 """
@@ -24,6 +26,7 @@ from config import SHIPPED_OPERATIONS, ConfigError
 from schema.persisted import VERSION, sha256_hex
 
 OPERATIONS = SHIPPED_OPERATIONS.parent
+EXAMPLES = OPERATIONS / "examples.json"
 FORMAT = "apollo-persisted-query-manifest"
 
 
@@ -44,6 +47,12 @@ def shipped_operation(path: Path) -> tuple[OperationDefinitionNode, str]:
     if operation.name.value != path.stem:
         raise NotAShippedOperation(f"{path.name}: the operation is {operation.name.value}")
     return operation, print_ast(document)
+
+
+def examples() -> dict[str, dict[str, Any]]:
+    """Each operation's name and example variables ({} if it needs none), in EXAMPLES' order."""
+    loaded: dict[str, dict[str, Any]] = json.loads(EXAMPLES.read_text(encoding="utf-8"))
+    return loaded
 
 
 def manifest_of(directory: Path) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tomllib
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 import devtasks
+from config import SHIPPED_OPERATIONS
+from schema.operations import EXAMPLES, OPERATIONS
 from tests.conftest import PROJECT
 
 
@@ -78,6 +81,25 @@ def test_operations_writes_the_manifest_with_the_runtime_dependencies(
     devtasks.main(["operations"])
     assert installs(calls) == [str(devtasks.ROOT)]
     assert calls[-1][1:] == ["-m", "schema.operations"]
+
+
+def test_the_lambda_package_holds_the_shipped_operations_where_the_app_reads_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`dev.py package` with pip stood in for, so that only the project's own files are in the
+    zip: without docs/operations, GraphiQL could not build its page and
+    CONDUIT_GRAPHQL_TRUSTED_DOCUMENTS=on would find no manifest."""
+    monkeypatch.setattr("devtasks.subprocess.run", lambda args, **options: None)
+    monkeypatch.setattr(devtasks, "LAMBDA_ZIP", tmp_path / "lambda.zip")
+    assert devtasks.package() == 0
+    with zipfile.ZipFile(tmp_path / "lambda.zip") as archive:
+        names = set(archive.namelist())
+    # The zip's root is the project's, where config.py and the packages sit.
+    assert {"config.py", "schema/operations.py", "schema/graphiql/conduit-graphiql.js"} <= names
+    read = {SHIPPED_OPERATIONS, EXAMPLES, *OPERATIONS.glob("*.graphql")}
+    assert {p.relative_to(PROJECT).as_posix() for p in read} <= names
+    shipped = {n for n in names if n.startswith("docs/")}
+    assert shipped == {p.relative_to(PROJECT).as_posix() for p in OPERATIONS.iterdir()}
 
 
 def test_fast_is_sqlite_only_without_the_slow_tests(calls: list[list[str]]) -> None:

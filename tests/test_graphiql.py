@@ -1,6 +1,7 @@
 """GraphiQL from the app itself: its page names only this server's files, each served as what it
-is, under a Content-Security-Policy that allows nothing else; its tabs are the documented
-examples; and in a real browser with no network but this server it runs operations."""
+is, under a Content-Security-Policy that allows nothing else; its tabs are the shipped
+operations with their example variables; and in a real browser with no network but this server
+it runs them."""
 
 from __future__ import annotations
 
@@ -15,14 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import graphql
 import httpx2
 import pytest
 from starlette.testclient import TestClient
 
 import devtasks
 from app import create_app
-from schema.graphiql import ASSET_PREFIX, AUTHORIZATION_HINT, EXAMPLES, HERE, example_tabs
+from schema.graphiql import ASSET_PREFIX, AUTHORIZATION_HINT, HERE, WELCOME, example_tabs
+from schema.operations import OPERATIONS, examples
 from tests.browser import Page, chromium_page, find_browser
 from tests.conftest import PROJECT, separate_sqlite_files
 from tests.live import uvicorn_server
@@ -90,7 +91,7 @@ def test_every_file_the_page_names_is_served_as_what_it_is(http: TestClient) -> 
 
 
 def test_no_other_file_beside_them_is_served(http: TestClient) -> None:
-    for name in ["__init__.py", "examples.graphql", "graphiql.LICENSE", "graphiql.min.js.map"]:
+    for name in ["__init__.py", "graphiql.LICENSE", "graphiql.min.js.map"]:
         assert http.get(f"{ASSET_PREFIX}/{name}").status_code == 404, name
 
 
@@ -110,17 +111,14 @@ def test_the_page_runs_scripts_and_styles_of_this_origin_only(http: TestClient) 
     assert response.headers["cache-control"] == "no-cache"
 
 
-def test_the_tabs_are_the_documented_examples_and_each_is_valid() -> None:
-    docs = (PROJECT / "docs" / "graphql.md").read_text()
-    block = docs.split("\nExamples:\n\n```graphql\n", 1)[1].split("```", 1)[0]
-    assert block == EXAMPLES.read_text()
-    schema = graphql.build_schema((PROJECT / "schema.graphql").read_text())
+def test_the_tabs_are_the_shipped_operations_with_their_example_variables() -> None:
+    """The variables are checked against each operation in tests/test_operations.py."""
     tabs = example_tabs()
-    assert len(tabs) == 8
-    for tab in tabs:
-        document = graphql.parse(tab)
-        assert graphql.validate(schema, document) == [], tab
-        assert all(getattr(d, "name", None) for d in document.definitions), tab  # tab titles
+    queries = [tab["query"] for tab in tabs]
+    assert queries[0].startswith(WELCOME)
+    queries[0] = queries[0].removeprefix(WELCOME).lstrip("\n")
+    assert queries == [(OPERATIONS / f"{name}.graphql").read_text() for name in examples()]
+    assert [json.loads(tab["variables"]) for tab in tabs] == list(examples().values())
 
 
 def test_the_vendored_files_are_the_pinned_packages_with_their_licences() -> None:
@@ -135,7 +133,7 @@ def test_the_vendored_files_are_the_pinned_packages_with_their_licences() -> Non
 
 def test_the_lambda_package_carries_them_and_their_licences() -> None:
     setuptools = tomllib.loads((PROJECT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    packaged = set(devtasks.project_files(setuptools))
+    packaged = set(devtasks.lambda_files(setuptools))
     shipped = {p.relative_to(PROJECT).as_posix() for p in HERE.iterdir() if p.is_file()}
     assert shipped <= packaged
 
@@ -188,7 +186,8 @@ def test_graphiql_runs_operations_with_no_network_but_this_server(tmp_path: Path
         headers = page.wait_for(f"{HEADERS_EDITOR}?.getValue()", 5)
         assert json.loads(headers) == {"Authorization": AUTHORIZATION_HINT}
 
-        # The first tab, as it opens: the hint in the headers is not sent as a token.
+        # The first tab, as it opens: its example variables are sent (the operation holds no
+        # values of its own), and the hint in the headers is not sent as a token.
         registered = _run(page)
         assert registered["data"]["register"]["user"]["username"] == "jake", registered
         token = registered["data"]["register"]["token"]

@@ -1,5 +1,6 @@
 """The operations the project ships (docs/operations): each one named operation that fits the
-schema, their manifest current, and the examples of docs/graphql.md the very same operations."""
+schema, with example variables it accepts; their manifest current; and the examples of
+docs/graphql.md the very same operations."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import re
 from pathlib import Path
 
 import pytest
-from graphql import OperationDefinitionNode, parse, print_ast, validate
+from graphql import OperationDefinitionNode, get_variable_values, parse, print_ast, validate
+from graphql.execution.values import VariableValues
 
 from config import SHIPPED_OPERATIONS
 from schema import schema
 from schema.operations import (
     OPERATIONS,
     NotAShippedOperation,
+    examples,
     manifest_of,
     manifest_text,
     shipped_operation,
@@ -29,6 +32,23 @@ def test_each_operation_fits_the_schema(path: Path) -> None:
     assert validate(schema._schema, parse(body)) == []
     assert operation.name is not None
     assert operation.name.value == path.stem
+
+
+def test_every_operation_has_example_variables_opening_with_register() -> None:
+    """GraphiQL's tabs, in this order: Register first, whose token the others can use."""
+    assert sorted(examples()) == [path.stem for path in FILES]
+    assert next(iter(examples())) == "Register"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_each_operations_example_variables_are_valid_for_it(path: Path) -> None:
+    operation, _ = shipped_operation(path)
+    variables = examples()[path.stem]
+    definitions = operation.variable_definitions or ()
+    declared = {d.variable.name.value for d in definitions}
+    assert set(variables) <= declared  # an unknown name would be ignored, not refused
+    coerced = get_variable_values(schema._schema, definitions, variables)
+    assert isinstance(coerced, VariableValues), coerced  # a list of errors otherwise
 
 
 def test_the_manifest_is_current() -> None:

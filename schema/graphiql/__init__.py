@@ -1,7 +1,8 @@
 """GraphiQL served by the app itself: the page a browser gets at /graphql and every file it
 loads, all from this origin, so that it works with no network beyond this server. The npm
 files beside this module are refreshed by `python3 dev.py graphiql-assets` (devtasks.py pins
-their versions); conduit-graphiql.js starts GraphiQL with the example operations as tabs."""
+their versions); conduit-graphiql.js starts GraphiQL with the shipped operations
+(docs/operations) as tabs, each with its example variables."""
 
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from schema.operations import OPERATIONS, examples
+
 ASSET_PREFIX = "/graphiql"
 HERE = Path(__file__).resolve().parent
-# The operations of docs/graphql.md's examples, one tab each (a test holds the two equal).
-EXAMPLES = HERE / "examples.graphql"
 # Shown in the headers editor; conduit-graphiql.js leaves it out of requests until it is
 # replaced, as a token that is not one is refused (UNAUTHENTICATED), never taken as anonymous.
 AUTHORIZATION_HINT = "Bearer <token from login>"
 WELCOME = """\
-# Conduit's example operations, one per tab. Run one with Ctrl-Enter or the play button.
+# Conduit's operations, one per tab, each with example variables (Variables, below) that
+# run as they are. Run one with Ctrl-Enter or the play button.
 # Register (or Login) answers a token: put it in Headers below, in place of the hint,
 # to act as that user:  {"Authorization": "Bearer <token>"}
 """
@@ -105,7 +107,7 @@ class GraphiQL:
         headers = json.dumps({"Authorization": AUTHORIZATION_HINT}, indent=2)
         config = {
             "url": graphql_path,
-            "tabs": [{"query": query, "headers": headers} for query in example_tabs()],
+            "tabs": [{**tab, "headers": headers} for tab in example_tabs()],
             "defaultQuery": WELCOME,
             "headers": headers,
             "authorizationHint": AUTHORIZATION_HINT,
@@ -138,11 +140,18 @@ class GraphiQL:
         return HTMLResponse(self.html, headers=headers)
 
 
-def example_tabs() -> list[str]:
-    """The example operations, separated by blank lines in EXAMPLES; the first opens with
-    WELCOME."""
-    operations = [o.strip() + "\n" for o in EXAMPLES.read_text().split("\n\n") if o.strip()]
-    return [WELCOME + "\n" + operations[0], *operations[1:]]
+def example_tabs() -> list[dict[str, str]]:
+    """A tab per shipped operation, its file's text and its example variables, in the
+    examples' order; the first opens with WELCOME."""
+    tabs = [
+        {
+            "query": (OPERATIONS / f"{name}.graphql").read_text(encoding="utf-8"),
+            "variables": json.dumps(variables, indent=2),
+        }
+        for name, variables in examples().items()
+    ]
+    tabs[0]["query"] = WELCOME + "\n" + tabs[0]["query"]
+    return tabs
 
 
 _PAGE = """<!doctype html>

@@ -16,10 +16,23 @@
     return send(params, Object.assign({}, options, { headers: headers }));
   }
 
+  // GraphiQL 4.1 fills the variables editor at start from its variables prop or its storage,
+  // not from the first of defaultTabs, so that tab would run without its example variables.
+  // Given only on a first visit: later, GraphiQL restores the tabs it stored, and a variables
+  // prop that matches none of them would open a tab of its own.
+  function tabsStored() {
+    try {
+      return window.localStorage.getItem("graphiql:tabState") !== null;
+    } catch (error) {
+      return false; // no storage: GraphiQL starts from defaultTabs every time
+    }
+  }
+
   ReactDOM.createRoot(document.getElementById("graphiql")).render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,
       defaultTabs: config.tabs,
+      variables: tabsStored() ? undefined : config.tabs[0].variables,
       defaultQuery: config.defaultQuery,
       defaultHeaders: config.headers,
       defaultEditorToolsVisibility: "headers",
