@@ -105,6 +105,11 @@ def test_the_readmes_first_graphql_query_and_rest_call_work_as_pasted(tmp_path: 
             assert result.returncode == 0, result.stderr
             answers = [json.loads(line) for line in result.stdout.splitlines()]
             assert all("errors" not in a for a in answers[1:]), answers  # sign-up may refuse
-    articles = answers[-1]["data"]["articles"]
+    data = [a["data"] or {} for a in answers]
+    [articles] = [d["articles"] for d in data if "articles" in d]
     assert articles["totalCount"] == 3
     assert {n["author"]["username"] for n in articles["nodes"]} == {"jake"}
+    assert {"node": {"__typename": "Article", "title": "Hello GraphQL"}} in data
+    viewer = next(d["viewer"] for d in data if "viewer" in d)
+    assert viewer["profile"]["articles"]["totalCount"] == 3  # all jake's, REST's one too
+    assert data[-2:] == [{"tags": ["intro"]}] * 2  # the text with its hash, then the hash alone
