@@ -1,7 +1,7 @@
 """GraphiQL from the app itself: its page names only this server's files, each served as what it
 is, under a Content-Security-Policy that allows nothing else; its tabs are the shipped
 operations with their example variables; and in a real browser with no network but this server
-it runs them."""
+it runs them, a subscription too."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import re
 import subprocess
 import tarfile
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +36,15 @@ HEADERS_EDITOR = (
     "[...document.querySelectorAll('.graphiql-editor-tool .CodeMirror')]"
     ".map((e) => e.CodeMirror).find((cm) => cm.getValue().includes('Authorization'))"
 )
-FEED_TAB = (
+TAB = (
     "[...document.querySelectorAll('.graphiql-tab-button')]"
-    ".find((b) => b.innerText.trim() === 'Feed')"
+    ".find((b) => b.innerText.trim() === {name})"
 )
 RESULT = "document.querySelector('.result-window .CodeMirror').CodeMirror.getValue()"
 RUN = "document.querySelector('.graphiql-execute-button').click()"
+# How long a comment may take to show in a running subscription's result pane before another
+# is posted: the subscription starts listening a moment after its subscribe message.
+PROBE_SECONDS = 0.3
 
 
 @pytest.fixture(scope="module")
@@ -193,12 +196,22 @@ def test_graphiql_runs_operations_with_no_network_but_this_server(tmp_path: Path
         token = registered["data"]["register"]["token"]
 
         # The Feed tab, with the token in its headers as the first tab's comment says.
-        page.evaluate(f"{FEED_TAB}.click()")
-        page.wait_for(f"{QUERY_EDITOR}?.operationName === 'Feed'", BROWSER_SECONDS)
-        bearer = json.dumps({"Authorization": f"Bearer {token}"})
-        page.evaluate(f"{HEADERS_EDITOR}.setValue({json.dumps(bearer)})")
+        _open_tab(page, "Feed", token)
         feed = _run(page)
         assert feed.get("data") == {"feed": {"nodes": []}}, feed
+
+        # A subscription, over a WebSocket with the token as its connection_init payload,
+        # shows the comments posted meanwhile through the API.
+        slug = _graphql(base_url, "CreateArticle", token)["createArticle"]["slug"]
+        _open_tab(page, "CommentAdded", token)
+        page.evaluate(RESULT.replace(".getValue()", ".setValue('')"))
+        page.evaluate(RUN)
+        shown = _until_shown(
+            page, lambda n: _graphql(base_url, "AddComment", token, slug=slug, body=f"Live {n}")
+        )
+        assert "errors" not in shown, shown
+        assert shown["data"]["commentAdded"]["author"] == {"username": "jake"}, shown
+        assert shown["data"]["commentAdded"]["body"].startswith("Live "), shown
 
         requests = [
             e["params"]["request"]["url"]
@@ -206,8 +219,16 @@ def test_graphiql_runs_operations_with_no_network_but_this_server(tmp_path: Path
             if e["method"] == "Network.requestWillBeSent"
         ]
         problems = _problems(page.events)
+    sockets = [e["params"]["url"] for e in page.events if e["method"] == "Network.webSocketCreated"]
     outside = [u for u in requests if not u.startswith((f"{base_url}/", "data:"))]
     assert outside == []
+    assert sockets == [base_url.replace("http://", "ws://") + "/graphql"]
+    sent = [
+        json.loads(e["params"]["response"]["payloadData"])
+        for e in page.events
+        if e["method"] == "Network.webSocketFrameSent"
+    ]
+    assert sent[0] == {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
     assert sum(u.startswith(f"{base_url}{ASSET_PREFIX}/") for u in requests) == 6
     assert problems == []  # no script error, no request or style the page's policy refused
 
@@ -220,6 +241,41 @@ def _run(page: Page) -> dict[str, Any]:
     shown = page.wait_for(RESULT, BROWSER_SECONDS)
     result: dict[str, Any] = json.loads(shown)
     return result
+
+
+def _open_tab(page: Page, name: str, token: str) -> None:
+    """Opens the tab of the operation `name` and puts the token in its headers."""
+    page.evaluate(f"{TAB.format(name=json.dumps(name))}.click()")
+    page.wait_for(f"{QUERY_EDITOR}?.operationName === {json.dumps(name)}", BROWSER_SECONDS)
+    bearer = json.dumps({"Authorization": f"Bearer {token}"})
+    page.evaluate(f"{HEADERS_EDITOR}.setValue({json.dumps(bearer)})")
+
+
+def _graphql(base_url: str, name: str, token: str, **variables: Any) -> dict[str, Any]:
+    """The data of the shipped operation `name` with its example variables (and `variables`),
+    run as the token's user."""
+    query = (OPERATIONS / f"{name}.graphql").read_text()
+    body = {"query": query, "variables": examples()[name] | variables}
+    answer = httpx2.post(
+        f"{base_url}/graphql", json=body, headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    assert "errors" not in answer, answer
+    data: dict[str, Any] = answer["data"]
+    return data
+
+
+def _until_shown(page: Page, post: Callable[[int], object]) -> dict[str, Any]:
+    """What the result pane shows once a posted comment reaches it, posting one after another
+    until then: graphql-transport-ws does not say when a subscription starts listening."""
+    for attempt in range(int(BROWSER_SECONDS / PROBE_SECONDS)):
+        post(attempt)
+        try:
+            shown = page.wait_for(RESULT, PROBE_SECONDS)
+        except TimeoutError:
+            continue
+        result: dict[str, Any] = json.loads(shown)
+        return result
+    pytest.fail("no comment reached the subscription's result pane")
 
 
 def _problems(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

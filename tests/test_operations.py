@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from graphql import OperationDefinitionNode, get_variable_values, parse, print_ast, validate
 from graphql.execution.values import VariableValues
+from starlette.testclient import TestClient
 
+from app import create_app
 from config import SHIPPED_OPERATIONS
+from models.ids import Kind, global_id
 from schema import schema
 from schema.operations import (
     OPERATIONS,
@@ -21,6 +24,7 @@ from schema.operations import (
     manifest_text,
     shipped_operation,
 )
+from tests.conftest import separate_sqlite_files
 
 FILES = sorted(OPERATIONS.glob("*.graphql"))
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "graphql.md"
@@ -88,3 +92,25 @@ def test_the_guides_examples_are_the_shipped_operations() -> None:
     }
     shipped = {path.stem: shipped_operation(path)[1] for path in FILES}
     assert shown == shipped
+
+
+def test_the_examples_run_in_order_on_a_fresh_database(tmp_path: Path) -> None:
+    """As GraphiQL's tabs offer them, each with the token Register answers; ArticleById's id
+    is the article CreateArticle made, the first. Subscriptions run over a WebSocket only: the
+    browser test of tests/test_graphiql.py runs CommentAdded."""
+    assert examples()["ArticleById"] == {"id": global_id(Kind.ARTICLE, 1)}
+    answers = {}
+    with TestClient(create_app(separate_sqlite_files(tmp_path))) as http:
+        headers: dict[str, str] = {}
+        for name, variables in examples().items():
+            operation, body = shipped_operation(OPERATIONS / f"{name}.graphql")
+            if operation.operation.value == "subscription":
+                continue
+            response = http.post(
+                "/graphql", json={"query": body, "variables": variables}, headers=headers
+            )
+            assert "errors" not in response.json(), (name, response.json())
+            answers[name] = response.json()["data"]
+            if name == "Register":
+                headers["Authorization"] = f"Bearer {answers[name]['register']['token']}"
+    assert answers["ArticleById"]["node"]["slug"] == examples()["ArticlePage"]["slug"]

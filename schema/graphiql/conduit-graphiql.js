@@ -4,10 +4,18 @@
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("graphiql-config").textContent);
-  var send = GraphiQL.createFetcher({ url: config.url });
+  // Subscriptions go over a WebSocket to the same path. GraphiQL 4.1 opens one for each
+  // subscription, with the headers it is given as the connection_init payload, which is where
+  // the server takes the token from (a browser cannot set a WebSocket's own headers).
+  var sockets = location.protocol === "https:" ? "wss://" : "ws://";
+  var send = GraphiQL.createFetcher({
+    url: config.url,
+    subscriptionUrl: sockets + location.host + config.url,
+  });
 
   // The headers editor starts with a hint in place of a token; sent as it is, every operation
-  // would be refused (a token that is not one is never taken as anonymous).
+  // would be refused (a token that is not one is never taken as anonymous), and a subscription's
+  // connection closed (4403).
   function fetcher(params, options) {
     var headers = Object.assign({}, options && options.headers);
     if (headers.Authorization === config.authorizationHint) {
