@@ -136,11 +136,17 @@ def seed(database: str, articles: int) -> float:
 
 def server_env(database: str) -> dict[str, str]:
     """The server's environment: production mode on `database`, no rate limits."""
+    return production_env({"CONDUIT_DATABASE_URL": server_url(database)})
+
+
+def production_env(databases: dict[str, str]) -> dict[str, str]:
+    """The server's environment: production mode on the `databases` given (CONDUIT_*_URL
+    variables), no rate limits."""
     return {
         **os.environ,
         "CONDUIT_ENV": "production",
         "CONDUIT_JWT_SECRET": secrets.token_urlsafe(48),
-        "CONDUIT_DATABASE_URL": server_url(database),
+        **databases,
         # The load generator is one client signing up and writing far past any rate limit.
         "CONDUIT_RATE_LIMITS": "off",
     }
