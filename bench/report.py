@@ -12,6 +12,8 @@ P99_TARGET_MS = 200.0
 RATIO_TARGET = 1.3
 # How much more CPU a REST page may cost the server than its statements cost asyncpg alone.
 FLOOR_TARGET = 2.0
+# Open loop at half the measured maximum rate (issue 11): p99 from the scheduled start times.
+OPEN_LOOP_P99_TARGET_MS = 50.0
 
 
 @dataclass(frozen=True)
@@ -41,17 +43,20 @@ class Result:
         return {"size": self.size, "page": scenario.page, "api": scenario.api, **self.measured}
 
 
-def tables(results: list[Result], seeding: dict[int, float], connections: int) -> str:
-    return "\n\n".join(
-        [
-            _seeding(seeding),
-            _measurements(results, connections),
-            _against_the_floor(results),
-            _scaling(results),
-            _graphql_against_rest(results),
-            _requests(results),
-        ]
-    )
+def tables(
+    results: list[Result], seeding: dict[int, float], connections: int, workers: int = 1
+) -> str:
+    parts = [
+        _seeding(seeding),
+        _measurements(results, connections, workers),
+        _cores(results),
+        _open_loop(results),
+        _against_the_floor(results),
+        _scaling(results),
+        _graphql_against_rest(results),
+        _requests(results),
+    ]
+    return "\n\n".join(part for part in parts if part)
 
 
 def _seeding(seeding: dict[int, float]) -> str:
@@ -62,7 +67,7 @@ def _seeding(seeding: dict[int, float]) -> str:
     return "\n".join(["| articles | users | seed time |", "|---:|---:|---:|", *rows])
 
 
-def _measurements(results: list[Result], connections: int) -> str:
+def _measurements(results: list[Result], connections: int, workers: int = 1) -> str:
     head = [
         f"| page | API | articles | req/s | p50 ms | p99 ms (< {P99_TARGET_MS:.0f}) | "
         "server CPU ms / request | store round trips / request | errors | load average |",
@@ -74,7 +79,60 @@ def _measurements(results: list[Result], connections: int) -> str:
         f"{r.measured['round_trips']:g} | {r.measured['errors']} | {r.measured['load_average']} |"
         for r in results
     ]
-    return f"{connections} connections, one worker:\n\n" + "\n".join(head + rows)
+    served = "one worker" if workers == 1 else f"{workers} workers"
+    return f"{connections} connections, {served}:\n\n" + "\n".join(head + rows)
+
+
+def _cores(results: list[Result]) -> str:
+    """Who kept the cores busy during each closed-loop measurement: CPU seconds per second."""
+    rows = [
+        f"| {r.scenario.page} | {r.scenario.api} | {r.size:,} | {r.measured['workers']} | "
+        f"{r.rps:,.0f} | {r.measured['server_cores']} | {r.measured['load_cores']} | "
+        f"{r.measured['machine_cores']} | {r.measured['load_average']} |"
+        for r in results
+        if "server_cores" in r.measured
+    ]
+    if not rows:
+        return ""
+    head = [
+        "| page | API | articles | workers | req/s | server CPU s / s | load generator CPU s / s "
+        "| machine CPU s / s | load average |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    return (
+        "Cores kept busy while measuring (closed loop; CPU seconds per wall second, of 2 cores): "
+        "the server (all its workers), the load generator (`bench/load.py`), the whole "
+        "machine (`/proc/stat`: these two, PostgreSQL and any other work):\n\n"
+        + "\n".join(head + rows)
+    )
+
+
+def _open_loop(results: list[Result]) -> str:
+    rows = []
+    for r in results:
+        opened = r.measured.get("open_loop")
+        if opened is None:
+            continue
+        p99 = float(opened["p99_ms"])
+        rows.append(
+            f"| {r.scenario.page} | {r.scenario.api} | {r.size:,} | {r.rps:,.0f} | "
+            f"{opened['rate']:g} | {opened['rps']:,.1f} | {opened['p50_ms']} | "
+            f"{_mark(p99, p99 < OPEN_LOOP_P99_TARGET_MS)} | {opened['max_ms']} | "
+            f"{opened['late']} of {opened['requests'] + opened['errors']} | "
+            f"{opened['errors']} | {opened['server_cpu_ms']:.2f} | {opened['load_average']} |"
+        )
+    if not rows:
+        return ""
+    head = [
+        "| page | API | articles | closed-loop max req/s | open-loop rate (half) | achieved req/s "
+        f"| p50 ms | p99 ms (< {OPEN_LOOP_P99_TARGET_MS:.0f}) | max ms | started > 5 ms late "
+        "| errors | server CPU ms / request | load average |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    return (
+        "Open loop at half the closed-loop maximum (`bench/load.py --rate`; latency from each "
+        "request's scheduled start):\n\n" + "\n".join(head + rows)
+    )
 
 
 def _against_the_floor(results: list[Result]) -> str:
@@ -85,6 +143,8 @@ def _against_the_floor(results: list[Result]) -> str:
     ]
     rows = []
     for r in results:
+        if "floor_cpu_ms" not in r.measured:
+            continue
         ratio = r.cpu / r.floor_cpu
         shown = (
             _mark(ratio, ratio <= FLOOR_TARGET, "x")
@@ -95,6 +155,8 @@ def _against_the_floor(results: list[Result]) -> str:
             f"| {r.scenario.page} | {r.scenario.api} | {r.size:,} | "
             f"{r.measured['floor_statements']} | {r.cpu:.2f} | {r.floor_cpu:.3f} | {shown} |"
         )
+    if not rows:
+        return ""
     return (
         "The floor: the same statements sent with asyncpg directly (bench/floor.py):\n\n"
         + "\n".join(head + rows)

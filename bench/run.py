@@ -1,10 +1,19 @@
 """python -m bench.run [--sizes 1000,100000] [--connections 16] [--duration 10] [--warmup 2]
+                       [--open-loop] [--workers N]
 
 For each size (a number of articles): a fresh PostgreSQL database on 127.0.0.1, seeded with
-`python -m seed --articles N --users N/10 --seed 1` and analyzed; ONE uvicorn worker serving
-it in production mode; then every page of bench/scenarios.py in turn, over REST and GraphQL,
-loaded by bench/load.py in its own process. Prints Markdown tables (for BENCHMARKS.md) and
-drops the databases. Takes about (warm-up + duration) x 10 per size, plus seeding."""
+`python -m seed --articles N --users N/10 --seed 1` and analyzed; ONE uvicorn worker (or
+--workers N) serving it in production mode; then every page of bench/scenarios.py in turn,
+over REST and GraphQL, loaded by bench/load.py in its own process. Prints Markdown tables (for
+BENCHMARKS.md) and drops the databases. Takes about (warm-up + duration) x 10 per size, plus
+seeding.
+
+With --open-loop, each page's closed-loop maximum rate is measured as usual, then the page is
+loaded open-loop (bench/load.py --rate) at half that rate on --open-connections connections,
+and its p99 from the scheduled start times is reported beside the closed-loop figures.
+Every measurement also records the CPU the server (all its workers), the load generator and
+the whole machine spent per second of wall time: whether the cores were saturated, and by
+whom."""
 
 from __future__ import annotations
 
@@ -48,6 +57,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds per page")
     parser.add_argument("--only", help="run only these pages, e.g. list,feed")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--open-loop",
+        action="store_true",
+        help="also load each page open-loop at half its measured maximum rate; report its p99",
+    )
+    parser.add_argument(
+        "--open-connections",
+        type=int,
+        default=64,
+        help="connections the open loop may use at once (enough that its schedule is kept)",
+    )
+    parser.add_argument(
+        "--no-floor", action="store_true", help="skip the asyncpg floor (saves its time)"
+    )
     parser.add_argument(
         "--server-root",
         type=Path,
@@ -61,23 +85,30 @@ def main(argv: list[str]) -> int:
         with fresh_databases(1, prefix="conduit_bench") as [database]:
             seeding[size] = seed(database, size)
             env = server_env(database)
-            with serving(env, args.server_root) as (url, server):
+            with serving(env, args.server_root, args.workers) as (url, server):
                 for scenario in scenarios(target(url)):
                     if args.only and scenario.page not in args.only.split(","):
                         continue
                     measured = load(url, server, scenario.request, args)
-                    statements = floor.capture(env, scenario.request)
-                    measured["floor_statements"] = len(statements)
-                    measured["floor_cpu_ms"] = round(
-                        floor.measure(dsn(database), statements, args.connections, args.duration),
-                        3,
-                    )
+                    measured["workers"] = args.workers
+                    if args.open_loop:
+                        rate = round(measured["rps"] / 2, 1)
+                        measured["open_loop"] = load(url, server, scenario.request, args, rate)
+                    if not args.no_floor:
+                        statements = floor.capture(env, scenario.request)
+                        measured["floor_statements"] = len(statements)
+                        measured["floor_cpu_ms"] = round(
+                            floor.measure(
+                                dsn(database), statements, args.connections, args.duration
+                            ),
+                            3,
+                        )
                     results.append(Result(size, scenario, measured))
                     print(
                         f"{size:>7} {scenario.page:<9} {scenario.api:<8} {measured}",
                         file=sys.stderr,
                     )
-    print(tables(results, seeding, args.connections))
+    print(tables(results, seeding, args.connections, args.workers))
     if args.json:
         args.json.write_text(json.dumps([r.as_json() for r in results], indent=1))
     return 0
@@ -105,25 +136,34 @@ def seed(database: str, articles: int) -> float:
 
 def server_env(database: str) -> dict[str, str]:
     """The server's environment: production mode on `database`, no rate limits."""
+    return production_env({"CONDUIT_DATABASE_URL": server_url(database)})
+
+
+def production_env(databases: dict[str, str]) -> dict[str, str]:
+    """The server's environment: production mode on the `databases` given (CONDUIT_*_URL
+    variables), no rate limits."""
     return {
         **os.environ,
         "CONDUIT_ENV": "production",
         "CONDUIT_JWT_SECRET": secrets.token_urlsafe(48),
-        "CONDUIT_DATABASE_URL": server_url(database),
+        **databases,
         # The load generator is one client signing up and writing far past any rate limit.
         "CONDUIT_RATE_LIMITS": "off",
     }
 
 
 @contextmanager
-def serving(env: dict[str, str], root: Path) -> Iterator[tuple[str, int]]:
-    """One uvicorn worker in production mode on a free loopback port (its URL and process id);
-    its log in a temp file."""
+def serving(env: dict[str, str], root: Path, workers: int = 1) -> Iterator[tuple[str, int]]:
+    """`workers` uvicorn workers in production mode on a free loopback port (its URL and the
+    process id of the server, whose children the workers are when there are several); its log
+    in a temp file."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "server", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--no-access-log"]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=log)
         try:
@@ -175,33 +215,67 @@ async def target_of(http: httpx2.AsyncClient) -> Target:
 
 
 def load(
-    url: str, server: int, request: dict[str, Any], args: argparse.Namespace
+    url: str,
+    server: int,
+    request: dict[str, Any],
+    args: argparse.Namespace,
+    rate: float | None = None,
 ) -> dict[str, Any]:
-    """Warm up, then measure: the load generator's summary, with the server's CPU time per
-    request (what a request costs, however busy the rest of the machine is) and the machine's
-    load average (how busy it was)."""
-    _generate(url, request, args.connections, args.warmup)
-    before, cpu_before = os.getloadavg()[0], _cpu_seconds(server)
-    measured = _generate(url, request, args.connections, args.duration)
-    cpu = _cpu_seconds(server) - cpu_before
+    """Warm up, then measure (closed loop, or open loop at `rate` a second): the load
+    generator's summary, with the server's CPU time per request (what a request costs, however
+    busy the rest of the machine is), the machine's load average (how busy it was), and the
+    cores the server, the load generator and the whole machine kept busy (CPU s / wall s)."""
+    connections = args.connections if rate is None else args.open_connections
+    _generate(url, request, connections, args.warmup, rate)
+    before, cpu_before = os.getloadavg()[0], _server_cpu(server)
+    measured = _generate(url, request, connections, args.duration, rate)
+    cpu = _server_cpu(server) - cpu_before
+    wall = measured["wall_s"]
     measured["server_cpu_ms"] = round(cpu * 1000 / max(measured["requests"], 1), 2)
     measured["load_average"] = round(max(before, os.getloadavg()[0]), 1)
+    measured["server_cores"] = round(cpu / wall, 2)
+    measured["load_cores"] = round(measured["load_cpu_s"] / wall, 2)
+    measured["machine_cores"] = round(measured["machine_busy_s"] / wall, 2)
     return measured
 
 
 def _generate(
-    url: str, request: dict[str, Any], connections: int, seconds: float
+    url: str, request: dict[str, Any], connections: int, seconds: float, rate: float | None
 ) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.load", "--url", url, "--request", json.dumps(request)]
     command += ["--connections", str(connections), "--warmup", "0", "--duration", str(seconds)]
+    if rate is not None:
+        command += ["--rate", str(rate)]
     done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
     measured: dict[str, Any] = json.loads(done.stdout)
     return measured
 
 
+def _server_cpu(pid: int) -> float:
+    """CPU seconds of the server process and of its children (its workers) so far."""
+    return _cpu_seconds(pid) + sum(_cpu_seconds(child) for child in _children(pid))
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
 def _cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    """User and system CPU time of a process so far (Linux); 0 if it has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
