@@ -43,13 +43,17 @@ class RequestTracking:
         self.finished = finished
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         sent = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
         request_id = sent if _CLIENT_REQUEST_ID.match(sent) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         current_request_id.set(request_id)
+        if scope["type"] == "websocket":
+            # A connection's operations log under its id; it has no status or duration.
+            await self.app(scope, receive, send)
+            return
         trips = start_counting()
         started = time.perf_counter()
         status = 500

@@ -12,7 +12,7 @@ from models.articles import Article
 from models.comments import Comment
 from models.errors import Invalid
 from models.ids import MAX_NODE_IDS, Kind, require_global_id
-from resolvers import users
+from resolvers import users, views
 from resolvers.context import Context
 from resolvers.profiles import Profile
 from resolvers.users import SignedIn
@@ -39,7 +39,7 @@ async def find(ctx: Context, raw_ids: Sequence[str], field: str) -> list[Found |
     articles, comments, profiles = await asyncio.gather(
         ctx.loaders.article_by_id.load_many(article_ids),
         _visible_comments(ctx, comment_ids),
-        _profiles(ctx, user_ids),
+        views.profiles_found(ctx, user_ids),
     )
     wants_viewer = any(i.kind is Kind.USER and i.number == viewer_id for i in ids)
     viewer = await users.viewer(ctx) if wants_viewer else None
@@ -60,14 +60,3 @@ async def _visible_comments(ctx: Context, comment_ids: Sequence[int]) -> list[Co
     articles = await ctx.loaders.article_by_id.load_many([c.article_id for c in present])
     shown = {c.id for c, a in zip(present, articles, strict=True) if a is not None}
     return [c if c is not None and c.id in shown else None for c in comments]
-
-
-async def _profiles(ctx: Context, user_ids: Sequence[int]) -> list[Profile | None]:
-    found, following = await asyncio.gather(
-        ctx.loaders.user_by_id.load_many(user_ids),
-        ctx.loaders.followed_by_viewer.load_many(user_ids),
-    )
-    return [
-        None if user is None else Profile(user, followed)
-        for user, followed in zip(found, following, strict=True)
-    ]

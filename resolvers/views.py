@@ -38,18 +38,24 @@ async def likes_of(ctx: Context, page: Sequence[Article]) -> list[LikeStats]:
     return await ctx.loaders.likes.load_many([a.id for a in page])
 
 
-async def profiles_of(ctx: Context, user_ids: Sequence[int]) -> list[Profile]:
-    """The profiles of users known to exist (authors)."""
+async def profiles_found(ctx: Context, user_ids: Sequence[int]) -> list[Profile | None]:
+    """The profiles of these users, None for each user there is not."""
     users, following = await asyncio.gather(
         ctx.loaders.user_by_id.load_many(user_ids),
         ctx.loaders.followed_by_viewer.load_many(user_ids),
     )
-    found = []
-    for user, followed in zip(users, following, strict=True):
-        if user is None:
-            raise NotFound("profile")
-        found.append(Profile(user, followed))
-    return found
+    return [
+        None if user is None else Profile(user, followed)
+        for user, followed in zip(users, following, strict=True)
+    ]
+
+
+async def profiles_of(ctx: Context, user_ids: Sequence[int]) -> list[Profile]:
+    """The profiles of users known to exist (authors)."""
+    found = await profiles_found(ctx, user_ids)
+    if None in found:
+        raise NotFound("profile")
+    return [p for p in found if p is not None]
 
 
 async def article_views(ctx: Context, page: Sequence[Article]) -> list[ArticleView]:

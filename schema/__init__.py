@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import strawberry
-from graphql import GraphQLError, parse, validate
+from graphql import GraphQLError, parse, specified_rules
 from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -113,7 +114,8 @@ def build_schema(
             document = parse(text)
         except GraphQLError as error:
             raise ConfigError(f"trusted document {digest}: {error.message}") from None
-        errors = validate(schema._schema, document)
+        # Strawberry's own rules too: a trusted document is never validated again.
+        errors = validate_document(schema._schema, document, tuple(specified_rules))
         if errors:
             raise ConfigError(f"trusted document {digest}: {errors[0].message}")
         trusted_documents[digest] = Persisted(text, document)

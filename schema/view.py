@@ -5,7 +5,6 @@ operation meets); and the subscriptions over WebSocket (schema/live.py)."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -31,10 +30,9 @@ from schema.errors import RATE_LIMITED, coded, has_code
 from schema.graphiql import GraphiQL
 from schema.limits import RequestSpend, request_spend
 from schema.live import TRY_AGAIN_LATER, ConnectionCounts, LiveConnection, TextFrames
-from schema.persisted import BadPersistedQuery, requested_hash
+from schema.persisted import BAD_REQUEST, BadPersistedQuery, requested_hash
 from telemetry.codes import note_error_codes
 
-BAD_REQUEST = "BAD_REQUEST"
 TIMEOUT = "TIMEOUT"
 _NOT_AN_OBJECT = "Expected a JSON object (or, for a batch, a list of them)"
 # The members of one operation in a request body, and the JSON types they may have.
@@ -203,8 +201,6 @@ class GraphQLView(GraphQL[Context, None]):
         """A WebSocket connection, while its client address holds fewer than the limit in
         this process; past it, accepted and closed at once with 1013 (try again later), so
         that the client sees why."""
-        # The id of the connection: every log line of its operations names it.
-        scope.setdefault("state", {})["request_id"] = uuid.uuid4().hex
         client = scope.get("client")
         with self._connections.held(client[0] if client else "unknown") as admitted:
             if admitted:
