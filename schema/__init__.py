@@ -10,7 +10,7 @@ import strawberry
 from graphql import GraphQLError, parse, specified_rules
 from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.schema.schema import validate_document
+from strawberry.schema.schema import StreamResult, validate_document
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -61,6 +61,28 @@ class ConduitSchema(strawberry.Schema):
             operation_name,
             allowed - {OperationType.SUBSCRIPTION},
             operation_extensions,
+        )
+
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        """Subscriptions only: a query or mutation sent over WebSocket would run outside the
+        request deadline, which holds only over HTTP; over HTTP they have it."""
+        return await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            {OperationType.SUBSCRIPTION},
         )
 
 

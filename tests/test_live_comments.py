@@ -377,6 +377,42 @@ def test_an_invalid_subscription_gets_an_error_and_the_connection_stays(
     assert pong == {"type": "pong"}
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ tags }",
+        'mutation { register(input: {username: "ws", email: "ws@example.com", '
+        'password: "password123"}) { token } }',
+    ],
+    ids=["query", "mutation"],
+)
+def test_a_query_or_mutation_over_websocket_is_refused_and_never_runs(
+    server: str, query: str
+) -> None:
+    """Only subscriptions go over the socket: the request deadline holds over HTTP alone."""
+
+    async def scenario() -> list[dict[str, Any]]:
+        ws = await open_session(server)
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        messages = [await receive(ws)]
+        while messages[-1]["type"] not in ("error", "complete"):
+            messages.append(await receive(ws))
+        await ws.close()
+        return messages
+
+    messages = asyncio.run(scenario())
+    assert all("data" not in m.get("payload", {}) or m["payload"]["data"] is None for m in messages)
+    assert any(m["type"] == "error" or m["payload"].get("errors") for m in messages), messages
+    login = httpx2.post(
+        f"{server}/graphql",
+        json={
+            "query": 'mutation { login(input: {email: "ws@example.com", '
+            'password: "password123"}) { token } }'
+        },
+    )
+    assert login.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
 def test_subscriptions_past_the_limit_per_connection_are_refused(server: str) -> None:
     slug = Client(server, f"a{uuid.uuid4().hex[:8]}").publish()
 
