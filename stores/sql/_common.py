@@ -14,16 +14,16 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Select, Table, exc, func, select, text, tuple_
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import BigInteger, Column, Select, Table, bindparam, exc, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from models.errors import Invalid
 from models.pages import Window
 from stores.errors import StoreUnavailable
-from stores.sql.reads import ReadConnections, Reads, Row
+from stores.sql.reads import ReadConnections, Reads, Row, among
 
 # SQLSTATEs that mean "the server cannot serve now" rather than "this statement is wrong":
 # class 08 (connection exception), class 53 (insufficient resources, such as too many
@@ -74,21 +74,19 @@ class SqlStore:
 
     async def _pages(
         self,
-        table: Table,
-        partition: Column[Any],
+        windows: WindowedPages,
         keys: Sequence[int],
         window: Window,
-        record: Callable[[RowMapping], T],
+        record: Callable[[Row], T],
     ) -> dict[int, list[T]]:
-        """The window of each key's rows (see `pages_within`), as records by key."""
+        """The window of each key's rows (see `WindowedPages`), as records by key."""
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        stmt = pages_within(table, partition, wanted, window)
+        shape, params = windows.read_of(wanted, window)
         found: dict[int, list[T]] = {}
-        async with self._connect() as conn:
-            for m in (await conn.execute(stmt)).mappings():
-                found.setdefault(m[partition.name], []).append(record(m))
+        for m in await self._read(windows.reads, shape, params):
+            found.setdefault(m[windows.partition.name], []).append(record(m))
         return found
 
 
@@ -184,44 +182,68 @@ def _cause(error: Exception) -> str:
     return f"{type(reason).__name__}: {reason}"
 
 
-def newest_first(
-    stmt: Select[Any], created_at: Column[Any], ident: Column[Any], window: Window
-) -> Select[Any]:
-    stmt = after_position(stmt, created_at, ident, window)
-    return stmt.order_by(created_at.desc(), ident.desc()).limit(window.limit).offset(window.offset)
+@dataclass(frozen=True)
+class _WindowShape:
+    one_key: bool
+    after: bool
+    limited: bool
 
 
-def after_position(
-    stmt: Select[Any], created_at: Column[Any], ident: Column[Any], window: Window
+class WindowedPages:
+    """One hot read (stores/sql/reads.py) for the window of each key's rows of `table` (those
+    whose `partition` column holds it), newest first: for one key a range of its index; for
+    several, each one's rows ranked newest first (ROW_NUMBER over the key's partition), the
+    window's ranks kept. The rows come by key, newest first within each."""
+
+    def __init__(self, table: Table, partition: Column[Any]) -> None:
+        self.table = table
+        self.partition = partition
+        self.reads = Reads(self._statement)
+
+    def read_of(self, keys: Sequence[int], window: Window) -> tuple[_WindowShape, dict[str, Any]]:
+        """The shape and parameters of the read of `window` for each of `keys`."""
+        shape = _WindowShape(
+            one_key=len(keys) == 1, after=window.after is not None, limited=window.limit is not None
+        )
+        params: dict[str, Any] = {"keys": list(keys), "key": keys[0], "offset": window.offset}
+        if window.limit is not None:
+            params["limit"] = window.limit
+        if window.after is not None:
+            params |= {"after_at": window.after.created_at, "after_id": window.after.id}
+        return shape, params
+
+    def _statement(self, dialect: str, shape: _WindowShape) -> Select[Any]:
+        table, partition = self.table, self.partition
+        newest, ident = table.c.created_at, table.c.id
+        if shape.one_key:
+            # `=`, not `= ANY`: the index on (key, created_at, id) hands its rows newest first.
+            stmt = select(table).where(partition == bindparam("key", type_=BigInteger))
+            stmt = _older(stmt, newest, ident, shape)
+            stmt = stmt.order_by(newest.desc(), ident.desc()).offset(bindparam("offset"))
+            return stmt.limit(bindparam("limit")) if shape.limited else stmt
+        rank = (
+            func.row_number()
+            .over(partition_by=partition, order_by=(newest.desc(), ident.desc()))
+            .label("rank")
+        )
+        ranked = _older(
+            select(table, rank).where(among(partition, "keys", dialect)), newest, ident, shape
+        ).subquery()
+        offset = bindparam("offset", type_=BigInteger)
+        stmt = select(ranked).where(ranked.c.rank > offset)
+        if shape.limited:
+            stmt = stmt.where(ranked.c.rank <= offset + bindparam("limit", type_=BigInteger))
+        return stmt.order_by(ranked.c[partition.name], ranked.c.rank)
+
+
+def _older(
+    stmt: Select[Any], created_at: Column[Any], ident: Column[Any], shape: _WindowShape
 ) -> Select[Any]:
     """`stmt` kept to the rows older than the window's `after`, if it has one."""
-    if window.after is None:
+    if not shape.after:
         return stmt
-    # A plain tuple on the right binds each value with its column's type, so the instant goes
-    # through UtcDateTime like every stored one (a `tuple_` of literals would bind a bare
-    # DateTime: wrong for a non-UTC instant, and rejected by asyncpg when aware).
-    return stmt.where(tuple_(created_at, ident) < (window.after.created_at, window.after.id))
-
-
-def pages_within(
-    table: Table, partition: Column[Any], keys: Sequence[int], window: Window
-) -> Select[Any]:
-    """One statement for the window of each key's rows of `table` (those whose `partition`
-    column holds it), newest first: for one key a range of its index; for several, each one's
-    rows ranked newest first (ROW_NUMBER over the key's partition), the window's ranks kept.
-    The rows come by key, newest first within each."""
-    newest, ident = table.c.created_at, table.c.id
-    if len(keys) == 1:
-        return newest_first(select(table).where(partition == keys[0]), newest, ident, window)
-    rank = (
-        func.row_number()
-        .over(partition_by=partition, order_by=(newest.desc(), ident.desc()))
-        .label("rank")
+    # Each side bound with its column's type, so the instant goes through UtcDateTime.
+    older = tuple_(
+        bindparam("after_at", type_=created_at.type), bindparam("after_id", type_=ident.type)
     )
-    ranked = after_position(
-        select(table, rank).where(partition.in_(keys)), newest, ident, window
-    ).subquery()
-    stmt = select(ranked).where(ranked.c.rank > window.offset)
-    if window.limit is not None:
-        stmt = stmt.where(ranked.c.rank <= window.offset + window.limit)
-    return stmt.order_by(ranked.c[partition.name], ranked.c.rank)
+    return stmt.where(tuple_(created_at, ident) < older)

@@ -29,6 +29,7 @@ from models.articles import Article, ArticleEdit, ArticleQuery, ArticleRecord, N
 from models.errors import Conflict, NotFound
 from models.pages import Position, Window
 from models.validation import MISSING
+from stores.sql._common import WindowedPages
 from stores.sql.outbox import SqlOutboxStore, record
 from stores.sql.reads import Reads, among
 from stores.sql.restoring import advance_ids, hold_ids, replacing
@@ -190,7 +191,7 @@ class SqlArticleStore(SqlOutboxStore):
     async def pages_by_author(
         self, author_ids: Sequence[int], window: Window
     ) -> Mapping[int, list[Article]]:
-        return await self._pages(articles, articles.c.author_id, author_ids, window, _article)
+        return await self._pages(_BY_AUTHOR, author_ids, window, _article)
 
     async def counts_by_author(self, author_ids: Sequence[int]) -> Mapping[int, int]:
         """The authors' kept counts: one primary-key probe each."""
@@ -357,6 +358,7 @@ def _all_tags_statement(_dialect: str, _shape: None) -> Select[Any]:
     return select(hops.c.tag).where(hops.c.tag.is_not(None))
 
 
+_BY_AUTHOR = WindowedPages(articles, articles.c.author_id)
 _PAGE = Reads(_page_statement)
 _ALL_TAGS = Reads(_all_tags_statement)
 _BY_SLUG = Reads(lambda _, __: select(articles).where(articles.c.slug == bindparam("slug")))

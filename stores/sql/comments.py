@@ -11,6 +11,7 @@ from events import DomainEvent
 from events.relay import EventsOf, no_events
 from models.comments import Comment, NewComment
 from models.pages import Window
+from stores.sql._common import WindowedPages
 from stores.sql.outbox import SqlOutboxStore, record
 from stores.sql.reads import Reads, among
 from stores.sql.restoring import advance_ids, hold_ids, replacing
@@ -63,7 +64,7 @@ class SqlCommentStore(SqlOutboxStore):
     async def pages(
         self, article_ids: Sequence[int], window: Window
     ) -> Mapping[int, list[Comment]]:
-        return await self._pages(comments, comments.c.article_id, article_ids, window, _comment)
+        return await self._pages(_OF_ARTICLE, article_ids, window, _comment)
 
     async def counts(self, article_ids: Sequence[int]) -> Mapping[int, int]:
         if not article_ids:
@@ -114,6 +115,8 @@ class SqlCommentStore(SqlOutboxStore):
 
 
 _BY_IDS = Reads(lambda dialect, _: select(comments).where(among(comments.c.id, "ids", dialect)))
+
+_OF_ARTICLE = WindowedPages(comments, comments.c.article_id)
 
 
 def _comment(m: Mapping[Any, Any]) -> Comment:
