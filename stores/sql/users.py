@@ -91,12 +91,12 @@ class SqlUserStore(SqlOutboxStore):
         return [_user(m) for m in await self._read(_BY_IDS, None, {"ids": list(ids)})]
 
     async def by_username(self, username: str) -> User | None:
-        found = await self._select(users.c.username_key == username_key(username))
-        return found[0] if found else None
+        found = await self._read(_BY_USERNAME, None, {"key": username_key(username)})
+        return _user(found[0]) if found else None
 
     async def by_email(self, email: str) -> User | None:
-        found = await self._select(users.c.email == email)
-        return found[0] if found else None
+        found = await self._read(_BY_EMAIL, None, {"email": email})
+        return _user(found[0]) if found else None
 
     async def follow(
         self, follower_id: int, followee_id: int, *, events: Sequence[DomainEvent] = ()
@@ -175,11 +175,6 @@ class SqlUserStore(SqlOutboxStore):
             rows = [UserRow(username=r.user.username, email=r.user.email) for r in records]
             raise await self._conflict(rows, exclude_ids=ids) from None
 
-    async def _select(self, condition: Any) -> list[User]:
-        async with self._connect() as conn:
-            result = await conn.execute(select(users).where(condition))
-            return [_user(m) for m in result.mappings()]
-
     async def _conflict(self, rows: Sequence[UserRow], exclude_ids: Sequence[int]) -> Conflict:
         """Which unique fields the failed write collided on, read after the fact so that the
         answer is right on every dialect and under races. (Rows of one batch that collide
@@ -241,6 +236,8 @@ def _columns(user: User) -> dict[str, Any]:
 
 
 _BY_IDS = Reads(lambda dialect, _: select(users).where(among(users.c.id, "ids", dialect)))
+_BY_USERNAME = Reads(lambda _, __: select(users).where(users.c.username_key == bindparam("key")))
+_BY_EMAIL = Reads(lambda _, __: select(users).where(users.c.email == bindparam("email")))
 _FOLLOWEES = Reads(
     lambda _, __: select(follows.c.followee_id).where(
         follows.c.follower_id == bindparam("follower_id", type_=BigInteger)
