@@ -84,10 +84,12 @@ def _measurements(results: list[Result], connections: int, workers: int = 1) -> 
 
 
 def _cores(results: list[Result]) -> str:
-    """Who kept the cores busy during each closed-loop measurement: CPU seconds per second."""
+    """Who kept the cores busy during each closed-loop measurement: CPU seconds per second,
+    with each worker's share and the load's connections it held."""
     rows = [
         f"| {r.scenario.page} | {r.scenario.api} | {r.size:,} | {r.measured['workers']} | "
-        f"{r.rps:,.0f} | {r.measured['server_cores']} | {r.measured['load_cores']} | "
+        f"{r.rps:,.0f} | {r.measured['server_cores']} | {_each(r.measured, 'worker_cores')} | "
+        f"{_each(r.measured, 'worker_connections')} | {r.measured['load_cores']} | "
         f"{r.measured['machine_cores']} | {r.measured['load_average']} |"
         for r in results
         if "server_cores" in r.measured
@@ -95,16 +97,22 @@ def _cores(results: list[Result]) -> str:
     if not rows:
         return ""
     head = [
-        "| page | API | articles | workers | req/s | server CPU s / s | load generator CPU s / s "
-        "| machine CPU s / s | load average |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| page | API | articles | workers | req/s | server CPU s / s | each worker's CPU s / s "
+        "| connections each worker held | load generator CPU s / s | machine CPU s / s "
+        "| load average |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     return (
         "Cores kept busy while measuring (closed loop; CPU seconds per wall second, of 2 cores): "
-        "the server (all its workers), the load generator (`bench/load.py`), the whole "
-        "machine (`/proc/stat`: these two, PostgreSQL and any other work):\n\n"
-        + "\n".join(head + rows)
+        "the server (all its processes), each worker, the load generator, the whole "
+        "machine (`/proc/stat`: these two, PostgreSQL and any other work); and the load's "
+        "connections each worker held halfway through:\n\n" + "\n".join(head + rows)
     )
+
+
+def _each(measured: dict[str, Any], key: str) -> str:
+    """One figure per worker, e.g. `0.95, 0.02`; `-` where a run did not record them."""
+    return ", ".join(f"{v:g}" for v in measured.get(key, [])) or "-"
 
 
 def _open_loop(results: list[Result]) -> str:

@@ -47,6 +47,8 @@ PASSWORD = "password123"
 # A tag of middling popularity (the sixth of fifty): on about one article in fourteen.
 TAG = TAGS[5]
 STARTUP_SECONDS = 30
+# TCP_ESTABLISHED in /proc/net/tcp's `st` column.
+ESTABLISHED = "01"
 
 
 def main(argv: list[str]) -> int:
@@ -224,31 +226,97 @@ def load(
     """Warm up, then measure (closed loop, or open loop at `rate` a second): the load
     generator's summary, with the server's CPU time per request (what a request costs, however
     busy the rest of the machine is), the machine's load average (how busy it was), and the
-    cores the server, the load generator and the whole machine kept busy (CPU s / wall s)."""
+    cores the server, each of its workers, the load generator and the whole machine kept busy
+    (CPU s / wall s), and how many of the load's connections each worker held halfway through."""
     connections = args.connections if rate is None else args.open_connections
     _generate(url, request, connections, args.warmup, rate)
+    workers = _workers(server)
     before, cpu_before = os.getloadavg()[0], _server_cpu(server)
-    measured = _generate(url, request, connections, args.duration, rate)
+    worker_before = [_cpu_seconds(pid) for pid in workers]
+    measured, held = _generate(url, request, connections, args.duration, rate, workers)
     cpu = _server_cpu(server) - cpu_before
+    worker_cpu = [_cpu_seconds(pid) - b for pid, b in zip(workers, worker_before, strict=True)]
     wall = measured["wall_s"]
     measured["server_cpu_ms"] = round(cpu * 1000 / max(measured["requests"], 1), 2)
     measured["load_average"] = round(max(before, os.getloadavg()[0]), 1)
     measured["server_cores"] = round(cpu / wall, 2)
+    measured["worker_cores"] = [round(c / wall, 2) for c in worker_cpu]
+    measured["worker_connections"] = held
     measured["load_cores"] = round(measured["load_cpu_s"] / wall, 2)
     measured["machine_cores"] = round(measured["machine_busy_s"] / wall, 2)
     return measured
 
 
 def _generate(
-    url: str, request: dict[str, Any], connections: int, seconds: float, rate: float | None
-) -> dict[str, Any]:
+    url: str,
+    request: dict[str, Any],
+    connections: int,
+    seconds: float,
+    rate: float | None,
+    workers: list[int] | None = None,
+) -> tuple[dict[str, Any], list[int]]:
+    """Run the load generator; its summary, and the connections to the server each of
+    `workers` held halfway through (the load's connections are all open by then)."""
     command = [sys.executable, "-m", "bench.load", "--url", url, "--request", json.dumps(request)]
     command += ["--connections", str(connections), "--warmup", "0", "--duration", str(seconds)]
     if rate is not None:
         command += ["--rate", str(rate)]
-    done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
-    measured: dict[str, Any] = json.loads(done.stdout)
-    return measured
+    port = int(url.rpartition(":")[2])
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as generator:
+        time.sleep(seconds / 2)
+        held = [connections_held(pid, port) for pid in workers or []]
+        stdout, _ = generator.communicate()
+    if generator.returncode != 0:
+        raise RuntimeError(f"bench.load exited with status {generator.returncode}")
+    measured: dict[str, Any] = json.loads(stdout)
+    return measured, held
+
+
+def _workers(server: int) -> list[int]:
+    """The processes that serve requests: uvicorn's worker processes (children of its
+    supervisor, spawned by multiprocessing) or, with one worker, the server process itself."""
+    spawned = [pid for pid in _children(server) if b"spawn_main" in _cmdline(pid)]
+    return spawned or [server]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def connections_held(pid: int, port: int) -> int:
+    """Established TCP connections to local `port` among process `pid`'s open files (Linux:
+    its socket inodes matched against /proc/net/tcp and tcp6)."""
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        established |= {
+            inode for inode, local, state in map(_socket_row, lines) if local == port and state
+        }
+    held = 0
+    try:
+        descriptors = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return 0
+    for fd in descriptors:
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:[") and int(target[8:-1]) in established:
+            held += 1
+    return held
+
+
+def _socket_row(line: str) -> tuple[int, int, bool]:
+    """A /proc/net/tcp row's socket inode, local port and whether it is established."""
+    fields = line.split()
+    return int(fields[9]), int(fields[1].rpartition(":")[2], 16), fields[3] == ESTABLISHED
 
 
 def _server_cpu(pid: int) -> float:
