@@ -14,6 +14,8 @@ RATIO_TARGET = 1.3
 FLOOR_TARGET = 2.0
 # Open loop at half the measured maximum rate (issue 11): p99 from the scheduled start times.
 OPEN_LOOP_P99_TARGET_MS = 50.0
+# bench.run --load: who drove the closed loop.
+GENERATORS = {"python": "`bench/load.py`", "wrk": "wrk (`bench/wrk.py`)"}
 
 
 @dataclass(frozen=True)
@@ -44,11 +46,15 @@ class Result:
 
 
 def tables(
-    results: list[Result], seeding: dict[int, float], connections: int, workers: int = 1
+    results: list[Result],
+    seeding: dict[int, float],
+    connections: int,
+    workers: int = 1,
+    load: str = "python",
 ) -> str:
     parts = [
         _seeding(seeding),
-        _measurements(results, connections, workers),
+        _measurements(results, connections, workers, load),
         _cores(results),
         _open_loop(results),
         _against_the_floor(results),
@@ -67,7 +73,7 @@ def _seeding(seeding: dict[int, float]) -> str:
     return "\n".join(["| articles | users | seed time |", "|---:|---:|---:|", *rows])
 
 
-def _measurements(results: list[Result], connections: int, workers: int = 1) -> str:
+def _measurements(results: list[Result], connections: int, workers: int, load: str) -> str:
     head = [
         f"| page | API | articles | req/s | p50 ms | p99 ms (< {P99_TARGET_MS:.0f}) | "
         "server CPU ms / request | store round trips / request | errors | load average |",
@@ -80,7 +86,10 @@ def _measurements(results: list[Result], connections: int, workers: int = 1) -> 
         for r in results
     ]
     served = "one worker" if workers == 1 else f"{workers} workers"
-    return f"{connections} connections, {served}:\n\n" + "\n".join(head + rows)
+    generator = GENERATORS[load]
+    return f"{connections} connections, {served}, load from {generator}:\n\n" + "\n".join(
+        head + rows
+    )
 
 
 def _cores(results: list[Result]) -> str:

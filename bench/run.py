@@ -1,19 +1,20 @@
 """python -m bench.run [--sizes 1000,100000] [--connections 16] [--duration 10] [--warmup 2]
-                       [--open-loop] [--workers N]
+                       [--open-loop] [--workers N] [--load auto|python|wrk]
 
 For each size (a number of articles): a fresh PostgreSQL database on 127.0.0.1, seeded with
 `python -m seed --articles N --users N/10 --seed 1` and analyzed; ONE uvicorn worker (or
 --workers N) serving it in production mode; then every page of bench/scenarios.py in turn,
-over REST and GraphQL, loaded by bench/load.py in its own process. Prints Markdown tables (for
+over REST and GraphQL, loaded in a closed loop by wrk (bench/wrk.py) when it is installed, else
+by bench/load.py (or as --load says), in its own process. Prints Markdown tables (for
 BENCHMARKS.md) and drops the databases. Takes about (warm-up + duration) x 10 per size, plus
 seeding.
 
 With --open-loop, each page's closed-loop maximum rate is measured as usual, then the page is
 loaded open-loop (bench/load.py --rate) at half that rate on --open-connections connections,
 and its p99 from the scheduled start times is reported beside the closed-loop figures.
-Every measurement also records the CPU the server (all its workers), the load generator and
-the whole machine spent per second of wall time: whether the cores were saturated, and by
-whom."""
+Every measurement also records the CPU the server (all its processes, and each worker), the
+load generator and the whole machine spent per second of wall time: whether the cores were
+saturated, and by whom; and how many of the load's connections each worker held."""
 
 from __future__ import annotations
 
@@ -21,21 +22,24 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx2
 
-from bench import floor
+from bench import floor, wrk
+from bench.load import machine_busy
 from bench.report import Result, tables
 from bench.scenarios import COMMENTS_PAGE, Target, scenarios
 from seed.data import email_of
@@ -49,6 +53,11 @@ TAG = TAGS[5]
 STARTUP_SECONDS = 30
 # TCP_ESTABLISHED in /proc/net/tcp's `st` column.
 ESTABLISHED = "01"
+# Runs a load generator: (url, request, connections, seconds, the worker processes whose
+# connections to count) -> its summary, and the connections each worker held.
+Generator = Callable[
+    [str, dict[str, Any], int, float, list[int] | None], tuple[dict[str, Any], list[int]]
+]
 
 
 def main(argv: list[str]) -> int:
@@ -72,6 +81,13 @@ def main(argv: list[str]) -> int:
         help="connections the open loop may use at once (enough that its schedule is kept)",
     )
     parser.add_argument(
+        "--load",
+        choices=("auto", "python", "wrk"),
+        default="auto",
+        help="the closed loop's generator: bench/load.py, or wrk (bench/wrk.py); auto: wrk when "
+        "installed (the open loop is always bench/load.py's)",
+    )
+    parser.add_argument(
         "--no-floor", action="store_true", help="skip the asyncpg floor (saves its time)"
     )
     parser.add_argument(
@@ -81,6 +97,10 @@ def main(argv: list[str]) -> int:
         help="serve the app from this copy of the project (to compare with another version)",
     )
     args = parser.parse_args(argv)
+    if args.load == "auto":
+        args.load = "wrk" if wrk.available() else "python"
+    elif args.load == "wrk" and not wrk.available():
+        parser.error("--load wrk: wrk is not installed (apt-get install wrk)")
     results: list[Result] = []
     seeding: dict[int, float] = {}
     for size in (int(s) for s in args.sizes.split(",")):
@@ -110,7 +130,7 @@ def main(argv: list[str]) -> int:
                         f"{size:>7} {scenario.page:<9} {scenario.api:<8} {measured}",
                         file=sys.stderr,
                     )
-    print(tables(results, seeding, args.connections, args.workers))
+    print(tables(results, seeding, args.connections, args.workers, args.load))
     if args.json:
         args.json.write_text(json.dumps([r.as_json() for r in results], indent=1))
     return 0
@@ -229,11 +249,13 @@ def load(
     cores the server, each of its workers, the load generator and the whole machine kept busy
     (CPU s / wall s), and how many of the load's connections each worker held halfway through."""
     connections = args.connections if rate is None else args.open_connections
-    _generate(url, request, connections, args.warmup, rate)
+    wrk_loop = rate is None and args.load == "wrk"
+    generate: Generator = _wrk if wrk_loop else partial(_generate, rate=rate)
+    generate(url, request, connections, args.warmup, None)
     workers = _workers(server)
     before, cpu_before = os.getloadavg()[0], _server_cpu(server)
     worker_before = [_cpu_seconds(pid) for pid in workers]
-    measured, held = _generate(url, request, connections, args.duration, rate, workers)
+    measured, held = generate(url, request, connections, args.duration, workers)
     cpu = _server_cpu(server) - cpu_before
     worker_cpu = [_cpu_seconds(pid) - b for pid, b in zip(workers, worker_before, strict=True)]
     wall = measured["wall_s"]
@@ -252,24 +274,73 @@ def _generate(
     request: dict[str, Any],
     connections: int,
     seconds: float,
-    rate: float | None,
-    workers: list[int] | None = None,
+    workers: list[int] | None,
+    rate: float | None = None,
 ) -> tuple[dict[str, Any], list[int]]:
-    """Run the load generator; its summary, and the connections to the server each of
-    `workers` held halfway through (the load's connections are all open by then)."""
+    """Run bench/load.py (open loop at `rate` a second, if given); its summary, and the
+    connections to the server each of `workers` held halfway through."""
     command = [sys.executable, "-m", "bench.load", "--url", url, "--request", json.dumps(request)]
     command += ["--connections", str(connections), "--warmup", "0", "--duration", str(seconds)]
     if rate is not None:
         command += ["--rate", str(rate)]
-    port = int(url.rpartition(":")[2])
-    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as generator:
-        time.sleep(seconds / 2)
-        held = [connections_held(pid, port) for pid in workers or []]
-        stdout, _ = generator.communicate()
-    if generator.returncode != 0:
-        raise RuntimeError(f"bench.load exited with status {generator.returncode}")
+    stdout, stderr, held = _watched(command, url, seconds, workers)
+    sys.stderr.write(stderr)
     measured: dict[str, Any] = json.loads(stdout)
     return measured, held
+
+
+def _wrk(
+    url: str,
+    request: dict[str, Any],
+    connections: int,
+    seconds: float,
+    workers: list[int] | None,
+) -> tuple[dict[str, Any], list[int]]:
+    """Run wrk (a closed loop): bench/load.py's summary from its report,
+    with its CPU seconds (it is this process's only child reaped meanwhile), the machine's busy
+    CPU seconds and the wall time around it; and the connections each of `workers` held."""
+    round_trips = wrk.check(url, request)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(wrk.script(request))
+        script.flush()
+        cpu, machine = _children_cpu(), machine_busy()
+        started = time.perf_counter()
+        stdout, stderr, held = _watched(
+            wrk.command(url, script.name, connections, seconds), url, seconds, workers
+        )
+        wall = time.perf_counter() - started
+        cpu, machine = _children_cpu() - cpu, machine_busy() - machine
+    if stderr:  # e.g. its script did not load: wrk then sends its default GET instead
+        raise RuntimeError(f"wrk: {stderr}")
+    measured = wrk.parse(stdout)
+    measured["round_trips"] = round_trips
+    measured["load_cpu_s"] = round(cpu, 3)
+    measured["machine_busy_s"] = round(machine, 3)
+    measured["wall_s"] = round(wall, 3)
+    return measured, held
+
+
+def _children_cpu() -> float:
+    """User and system CPU seconds of this process's children reaped so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _watched(
+    command: list[str], url: str, seconds: float, workers: list[int] | None
+) -> tuple[str, str, list[int]]:
+    """Run the load generator `command` (`seconds` long); its output and error output, and the
+    connections to the server each of `workers` held halfway through (the load's are all open
+    by then)."""
+    port = int(url.rpartition(":")[2])
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with subprocess.Popen(command, cwd=ROOT, text=True, **pipes) as generator:
+        time.sleep(seconds / 2)
+        held = [connections_held(pid, port) for pid in workers or []]
+        stdout, stderr = generator.communicate()
+    if generator.returncode != 0:
+        raise RuntimeError(f"{command[0]} exited with status {generator.returncode}: {stderr}")
+    return stdout, stderr, held
 
 
 def _workers(server: int) -> list[int]:
