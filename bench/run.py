@@ -105,7 +105,7 @@ def main(argv: list[str]) -> int:
     seeding: dict[int, float] = {}
     for size in (int(s) for s in args.sizes.split(",")):
         with fresh_databases(1, prefix="conduit_bench") as [database]:
-            seeding[size] = seed(database, size)
+            seeding[size] = seed(database, size, args.server_root)
             env = server_env(database)
             with serving(env, args.server_root, args.workers) as (url, server):
                 for scenario in scenarios(target(url)):
@@ -136,13 +136,15 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def seed(database: str, articles: int) -> float:
-    """Seed `database` and analyze it (as autovacuum soon would); seconds the seeding took."""
+def seed(database: str, articles: int, root: Path = ROOT) -> float:
+    """Seed `database` with the seed command of the copy of the project at `root` (the one
+    that serves it: its migrations make the schema that version expects) and analyze it (as
+    autovacuum soon would); seconds the seeding took."""
     started = time.perf_counter()
     command = [sys.executable, "-m", "seed", "--articles", str(articles)]
     command += ["--users", str(max(articles // 10, 2)), "--seed", "1", "--password", PASSWORD]
     env = {**os.environ, "CONDUIT_DATABASE_URL": server_url(database)}
-    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, cwd=root, env=env, check=True, stdout=subprocess.DEVNULL)
     elapsed = time.perf_counter() - started
 
     async def analyze() -> None:
