@@ -99,7 +99,8 @@ def _cores(results: list[Result]) -> str:
         f"| {r.scenario.page} | {r.scenario.api} | {r.size:,} | {r.measured['workers']} | "
         f"{r.rps:,.0f} | {r.measured['server_cores']} | {_each(r.measured, 'worker_cores')} | "
         f"{_each(r.measured, 'worker_connections')} | {r.measured['load_cores']} | "
-        f"{r.measured['machine_cores']} | {r.measured['load_average']} |"
+        f"{r.measured.get('database_cores', '-')} | {r.measured['machine_cores']} | "
+        f"{r.measured['load_average']} |"
         for r in results
         if "server_cores" in r.measured
     ]
@@ -107,14 +108,15 @@ def _cores(results: list[Result]) -> str:
         return ""
     head = [
         "| page | API | articles | workers | req/s | server CPU s / s | each worker's CPU s / s "
-        "| connections each worker held | load generator CPU s / s | machine CPU s / s "
-        "| load average |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| connections each worker held | load generator CPU s / s | PostgreSQL CPU s / s "
+        "| machine CPU s / s | load average |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     return (
         "Cores kept busy while measuring (closed loop; CPU seconds per wall second, of 2 cores): "
-        "the server (all its processes), each worker, the load generator, the whole "
-        "machine (`/proc/stat`: these two, PostgreSQL and any other work); and the load's "
+        "the server (all its processes), each worker, the load generator, PostgreSQL's "
+        "backends on the benchmark's database, the whole machine (`/proc/stat`: these and "
+        "any other work); and the load's "
         "connections each worker held halfway through:\n\n" + "\n".join(head + rows)
     )
 

@@ -111,11 +111,13 @@ def main(argv: list[str]) -> int:
                 for scenario in scenarios(target(url)):
                     if args.only and scenario.page not in args.only.split(","):
                         continue
-                    measured = load(url, server, scenario.request, args)
+                    measured = load(url, server, database, scenario.request, args)
                     measured["workers"] = args.workers
                     if args.open_loop:
                         rate = round(measured["rps"] / 2, 1)
-                        measured["open_loop"] = load(url, server, scenario.request, args, rate)
+                        measured["open_loop"] = load(
+                            url, server, database, scenario.request, args, rate
+                        )
                     if not args.no_floor:
                         statements = floor.capture(env, scenario.request)
                         measured["floor_statements"] = len(statements)
@@ -241,6 +243,7 @@ async def target_of(http: httpx2.AsyncClient) -> Target:
 def load(
     url: str,
     server: int,
+    database: str,
     request: dict[str, Any],
     args: argparse.Namespace,
     rate: float | None = None,
@@ -248,8 +251,9 @@ def load(
     """Warm up, then measure (closed loop, or open loop at `rate` a second): the load
     generator's summary, with the server's CPU time per request (what a request costs, however
     busy the rest of the machine is), the machine's load average (how busy it was), and the
-    cores the server, each of its workers, the load generator and the whole machine kept busy
-    (CPU s / wall s), and how many of the load's connections each worker held halfway through."""
+    cores the server, each of its workers, the load generator, PostgreSQL's backends serving
+    `database` and the whole machine kept busy (CPU s / wall s), and how many of the load's
+    connections each worker held halfway through."""
     connections = args.connections if rate is None else args.open_connections
     wrk_loop = rate is None and args.load == "wrk"
     generate: Generator = _wrk if wrk_loop else partial(_generate, rate=rate)
@@ -257,9 +261,11 @@ def load(
     workers = _workers(server)
     before, cpu_before = os.getloadavg()[0], _server_cpu(server)
     worker_before = [_cpu_seconds(pid) for pid in workers]
+    database_before = _database_cpu(database)
     measured, held = generate(url, request, connections, args.duration, workers)
     cpu = _server_cpu(server) - cpu_before
     worker_cpu = [_cpu_seconds(pid) - b for pid, b in zip(workers, worker_before, strict=True)]
+    database_cpu = _database_cpu(database) - database_before
     wall = measured["wall_s"]
     measured["server_cpu_ms"] = round(cpu * 1000 / max(measured["requests"], 1), 2)
     measured["load_average"] = round(max(before, os.getloadavg()[0]), 1)
@@ -267,6 +273,7 @@ def load(
     measured["worker_cores"] = [round(c / wall, 2) for c in worker_cpu]
     measured["worker_connections"] = held
     measured["load_cores"] = round(measured["load_cpu_s"] / wall, 2)
+    measured["database_cores"] = round(database_cpu / wall, 2)
     measured["machine_cores"] = round(measured["machine_busy_s"] / wall, 2)
     return measured
 
@@ -399,9 +406,7 @@ def _server_cpu(pid: int) -> float:
 
 def _children(pid: int) -> list[int]:
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for entry in _processes():
         try:
             fields = (entry / "stat").read_text().rpartition(")")[2].split()
         except OSError:
@@ -409,6 +414,24 @@ def _children(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(entry.name))
     return found
+
+
+def _processes() -> list[Path]:
+    """Every process's /proc directory."""
+    return [entry for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def _database_cpu(database: str) -> float:
+    """CPU seconds so far of this machine's PostgreSQL backends connected to `database` (each
+    names its database in its process title); those that have exited are not counted, but the
+    server's pool keeps its connections open."""
+    title = f" {database} ".encode()
+    backends = [int(entry.name) for entry in _processes()]
+    return sum(
+        _cpu_seconds(pid)
+        for pid in backends
+        if _cmdline(pid).startswith(b"postgres:") and title in _cmdline(pid)
+    )
 
 
 def _cpu_seconds(pid: int) -> float:
