@@ -342,8 +342,8 @@ def _watched(
     connections to the server each of `workers` held halfway through (the load's are all open
     by then)."""
     port = int(url.rpartition(":")[2])
-    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
-    with subprocess.Popen(command, cwd=ROOT, text=True, **pipes) as generator:
+    pipe = subprocess.PIPE
+    with subprocess.Popen(command, cwd=ROOT, text=True, stdout=pipe, stderr=pipe) as generator:
         time.sleep(seconds / 2)
         held = [connections_held(pid, port) for pid in workers or []]
         stdout, stderr = generator.communicate()
