@@ -258,7 +258,7 @@ def load(
     wrk_loop = rate is None and args.load == "wrk"
     generate: Generator = _wrk if wrk_loop else partial(_generate, rate=rate)
     generate(url, request, connections, args.warmup, None)
-    workers = _workers(server)
+    workers = worker_processes(server)
     before, cpu_before = os.getloadavg()[0], _server_cpu(server)
     worker_before = [_cpu_seconds(pid) for pid in workers]
     database_before = _database_cpu(database)
@@ -352,7 +352,7 @@ def _watched(
     return stdout, stderr, held
 
 
-def _workers(server: int) -> list[int]:
+def worker_processes(server: int) -> list[int]:
     """The processes that serve requests: uvicorn's worker processes (children of its
     supervisor, spawned by multiprocessing) or, with one worker, the server process itself."""
     spawned = [pid for pid in _children(server) if b"spawn_main" in _cmdline(pid)]
