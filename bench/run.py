@@ -13,8 +13,9 @@ With --open-loop, each page's closed-loop maximum rate is measured as usual, the
 loaded open-loop (bench/load.py --rate) at half that rate on --open-connections connections,
 and its p99 from the scheduled start times is reported beside the closed-loop figures.
 Every measurement also records the CPU the server (all its processes, and each worker), the
-load generator and the whole machine spent per second of wall time: whether the cores were
-saturated, and by whom; and how many of the load's connections each worker held."""
+load generator, PostgreSQL (its backends on the benchmark's database) and the whole machine
+spent per second of wall time: whether the cores were saturated, and by whom; and how many of
+the load's connections each worker held."""
 
 from __future__ import annotations
 
@@ -305,9 +306,9 @@ def _wrk(
     seconds: float,
     workers: list[int] | None,
 ) -> tuple[dict[str, Any], list[int]]:
-    """Run wrk (a closed loop): bench/load.py's summary from its report,
-    with its CPU seconds (it is this process's only child reaped meanwhile), the machine's busy
-    CPU seconds and the wall time around it; and the connections each of `workers` held."""
+    """Run wrk (a closed loop): bench/load.py's summary from its report, with wrk's CPU
+    seconds (it is this process's only child reaped meanwhile), the machine's busy CPU seconds
+    and the wall time around it; and the connections each of `workers` held halfway through."""
     round_trips = wrk.check(url, request)
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(wrk.script(request))
