@@ -54,17 +54,53 @@ class Tally:
 
 
 async def client(
-    http: httpx2.AsyncClient, request: dict[str, Any], until: float, tally: Tally | None
+    http: httpx2.AsyncClient,
+    request: dict[str, Any],
+    until: float,
+    tally: Tally | None,
+    after: asyncio.Event | None = None,
+    answered: asyncio.Event | None = None,
 ) -> None:
-    """Send `request` again and again until `until`; record into `tally` (None: warm-up)."""
+    """Send `request` again and again until `until`; record into `tally` (None: warm-up).
+    Starts once `after` is set; sets `answered` at its first answer (or when it stops without
+    one, so that no successor waits for ever)."""
     method, path = request["method"], request["path"]
     body, headers = request.get("json"), request.get("headers", {})
-    while time.perf_counter() < until:
-        started = time.perf_counter()
-        response = await http.request(method, path, json=body, headers=headers)
-        elapsed = time.perf_counter() - started
-        if tally is not None:
-            tally.record(response, body is not None, elapsed)
+    if after is not None:
+        await after.wait()
+    try:
+        while time.perf_counter() < until:
+            started = time.perf_counter()
+            response = await http.request(method, path, json=body, headers=headers)
+            elapsed = time.perf_counter() - started
+            if tally is not None:
+                tally.record(response, body is not None, elapsed)
+            if answered is not None:
+                answered.set()
+    finally:
+        if answered is not None:
+            answered.set()
+
+
+async def closed_loop(
+    http: httpx2.AsyncClient,
+    request: dict[str, Any],
+    connections: int,
+    until: float,
+    tally: Tally | None,
+) -> None:
+    """`connections` clients, each starting at its predecessor's first answer: so their
+    connections open one by one while the server is busy, not all at once. (Opened at once,
+    they wait in the listening socket's queue and the one of several uvicorn workers that wakes
+    first accepts them all; opened one by one, the least busy worker tends to take each.)"""
+    answers = [asyncio.Event() for _ in range(connections)]
+    starts: list[asyncio.Event | None] = [None, *answers[:-1]]
+    await asyncio.gather(
+        *(
+            client(http, request, until, tally, after, answered)
+            for after, answered in zip(starts, answers, strict=True)
+        )
+    )
 
 
 def machine_busy() -> float:
@@ -135,7 +171,7 @@ async def run(
     async with httpx2.AsyncClient(base_url=url, limits=limits, timeout=30) as http:
         if rate is None:
             until = time.perf_counter() + warmup
-            await asyncio.gather(*(client(http, request, until, None) for _ in range(connections)))
+            await closed_loop(http, request, connections, until, None)
         elif warmup > 0:
             await paced(http, request, rate, warmup, connections, None)
         tally = Tally()
@@ -143,7 +179,7 @@ async def run(
         started = time.perf_counter()
         if rate is None:
             until = started + duration
-            await asyncio.gather(*(client(http, request, until, tally) for _ in range(connections)))
+            await closed_loop(http, request, connections, until, tally)
         else:
             await paced(http, request, rate, duration, connections, tally)
         elapsed = time.perf_counter() - started

@@ -14,6 +14,8 @@ RATIO_TARGET = 1.3
 FLOOR_TARGET = 2.0
 # Open loop at half the measured maximum rate (issue 11): p99 from the scheduled start times.
 OPEN_LOOP_P99_TARGET_MS = 50.0
+# bench.run --load: who drove the closed loop.
+GENERATORS = {"python": "`bench/load.py`", "wrk": "wrk (`bench/wrk.py`)"}
 
 
 @dataclass(frozen=True)
@@ -44,11 +46,15 @@ class Result:
 
 
 def tables(
-    results: list[Result], seeding: dict[int, float], connections: int, workers: int = 1
+    results: list[Result],
+    seeding: dict[int, float],
+    connections: int,
+    workers: int = 1,
+    load: str = "python",
 ) -> str:
     parts = [
         _seeding(seeding),
-        _measurements(results, connections, workers),
+        _measurements(results, connections, workers, load),
         _cores(results),
         _open_loop(results),
         _against_the_floor(results),
@@ -67,7 +73,7 @@ def _seeding(seeding: dict[int, float]) -> str:
     return "\n".join(["| articles | users | seed time |", "|---:|---:|---:|", *rows])
 
 
-def _measurements(results: list[Result], connections: int, workers: int = 1) -> str:
+def _measurements(results: list[Result], connections: int, workers: int, load: str) -> str:
     head = [
         f"| page | API | articles | req/s | p50 ms | p99 ms (< {P99_TARGET_MS:.0f}) | "
         "server CPU ms / request | store round trips / request | errors | load average |",
@@ -80,31 +86,44 @@ def _measurements(results: list[Result], connections: int, workers: int = 1) -> 
         for r in results
     ]
     served = "one worker" if workers == 1 else f"{workers} workers"
-    return f"{connections} connections, {served}:\n\n" + "\n".join(head + rows)
+    generator = GENERATORS[load]
+    return f"{connections} connections, {served}, load from {generator}:\n\n" + "\n".join(
+        head + rows
+    )
 
 
 def _cores(results: list[Result]) -> str:
-    """Who kept the cores busy during each closed-loop measurement: CPU seconds per second."""
+    """Who kept the cores busy during each closed-loop measurement: CPU seconds per second,
+    with each worker's share and the load's connections it held."""
     rows = [
         f"| {r.scenario.page} | {r.scenario.api} | {r.size:,} | {r.measured['workers']} | "
-        f"{r.rps:,.0f} | {r.measured['server_cores']} | {r.measured['load_cores']} | "
-        f"{r.measured['machine_cores']} | {r.measured['load_average']} |"
+        f"{r.rps:,.0f} | {r.measured['server_cores']} | {_each(r.measured, 'worker_cores')} | "
+        f"{_each(r.measured, 'worker_connections')} | {r.measured['load_cores']} | "
+        f"{r.measured.get('database_cores', '-')} | {r.measured['machine_cores']} | "
+        f"{r.measured['load_average']} |"
         for r in results
         if "server_cores" in r.measured
     ]
     if not rows:
         return ""
     head = [
-        "| page | API | articles | workers | req/s | server CPU s / s | load generator CPU s / s "
+        "| page | API | articles | workers | req/s | server CPU s / s | each worker's CPU s / s "
+        "| connections each worker held | load generator CPU s / s | PostgreSQL CPU s / s "
         "| machine CPU s / s | load average |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     return (
         "Cores kept busy while measuring (closed loop; CPU seconds per wall second, of 2 cores): "
-        "the server (all its workers), the load generator (`bench/load.py`), the whole "
-        "machine (`/proc/stat`: these two, PostgreSQL and any other work):\n\n"
-        + "\n".join(head + rows)
+        "the server (all its processes), each worker, the load generator, PostgreSQL's "
+        "backends on the benchmark's database, the whole machine (`/proc/stat`: these and "
+        "any other work); and the load's "
+        "connections each worker held halfway through:\n\n" + "\n".join(head + rows)
     )
+
+
+def _each(measured: dict[str, Any], key: str) -> str:
+    """One figure per worker, e.g. `0.95, 0.02`; `-` where a run did not record them."""
+    return ", ".join(f"{v:g}" for v in measured.get(key, [])) or "-"
 
 
 def _open_loop(results: list[Result]) -> str:
