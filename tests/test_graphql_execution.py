@@ -21,6 +21,7 @@ from tests.conftest import Api
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
+NULL_IN_NON_NULL = "Cannot return null for non-nullable field"
 WHEN = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 
 
@@ -40,6 +41,8 @@ class Item:
     at: datetime
     seen: datetime | None
     tags: list[str]
+    notes: list[str | None] | None
+    counts: list[int]
 
     @strawberry.field
     def greeting(self, to: str = "you") -> str:
@@ -62,6 +65,8 @@ def _item(**changes: Any) -> Item:
         "at": WHEN,
         "seen": None,
         "tags": ["a", "b"],
+        "notes": None,
+        "counts": [1, 2],
         **changes,
     }
     return Item(**fields)
@@ -116,6 +121,40 @@ def test_leaves_serialize_as_graphql_core_does() -> None:
     }
 
 
+def test_lists_of_leaves_complete_as_graphql_core_does() -> None:
+    query = "{ holders { maybe { tags notes counts } } }"
+    items = [
+        _item(notes=["x", None]),
+        # A null item where none may be: the list, then the item, is null.
+        _item(tags=["a", None, "c"]),
+        # An item its type cannot serialize, where items may be null.
+        _item(notes=["y", {"a": 1}], counts=[1, "two"]),
+        # Not lists: a tuple, which graphql-core takes as any iterable, and a string, which
+        # it refuses.
+        _item(tags=("t", "u"), notes="text"),
+        _item(tags=[ValueError("held item")]),
+    ]
+    plain, shortcut = _both(query, items)
+    assert shortcut == plain
+    assert [h["maybe"] for h in shortcut["data"]["holders"]] == [
+        {"tags": ["a", "b"], "notes": ["x", None], "counts": [1, 2]},
+        None,
+        None,
+        {"tags": ["t", "u"], "notes": None, "counts": [1, 2]},
+        None,
+    ]
+    assert [(e["path"], e["message"]) for e in shortcut["errors"]] == [
+        (["holders", 1, "maybe", "tags", 1], f"{NULL_IN_NON_NULL} Item.tags."),
+        (["holders", 2, "maybe", "notes", 1], "String cannot represent value: {'a': 1}"),
+        (["holders", 2, "maybe", "counts", 1], "Int cannot represent non-integer value: 'two'"),
+        (
+            ["holders", 3, "maybe", "notes"],
+            "Expected Iterable, but did not find one for field 'Item.notes'.",
+        ),
+        (["holders", 4, "maybe", "tags", 0], "held item"),
+    ]
+
+
 def test_aliases_typename_and_arguments_are_kept() -> None:
     query = """{ items { __typename n: name name again: name c: colour
         greeting hi: greeting(to: "all") } }"""
@@ -143,7 +182,7 @@ def test_a_null_in_a_non_null_leaf_is_graphql_cores_error() -> None:
     first = {"maybe": {"count": 3, "name": "first"}}
     assert shortcut["data"] == {"holders": [first, {"maybe": None}]}
     [error] = shortcut["errors"]
-    assert error["message"] == "Cannot return null for non-nullable field Item.name."
+    assert error["message"] == f"{NULL_IN_NON_NULL} Item.name."
     assert error["path"] == ["holders", 1, "maybe", "name"]
     assert error["locations"] == [{"line": 1, "column": 27}]
 
