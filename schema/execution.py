@@ -19,13 +19,16 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLList,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
     GraphQLStreamDirective,
+    GraphQLString,
     Undefined,
     get_nullable_type,
     is_leaf_type,
@@ -40,6 +43,8 @@ from strawberry.types.field import StrawberryField
 # The name of the resolver Strawberry gives a field with no resolver, no field extensions and
 # no exception handlers (GraphQLCoreConverter.from_resolver): it only reads the attribute.
 _BASIC_RESOLVER = "_get_basic_result"
+# graphql-core's scalars that serialize a value of this Python type as it is.
+_AS_THEY_ARE = ((GraphQLString, str), (GraphQLBoolean, bool), (GraphQLID, str))
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +54,11 @@ class _Leaf:
 
     read: Callable[[Any, str], Any]
     attribute: str
-    type: GraphQLLeafType
+    leaf_type: GraphQLLeafType
     non_null: bool
     items: GraphQLOutputType | None
+    # The values that `leaf_type` serializes as they are (a str for String), if any.
+    native: type | None
 
 
 # By schema, the leaf fields read off their objects: by the id of their GraphQLField, which the
@@ -91,10 +98,12 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                 return super().execute_field(
                     parent_type, source, field_details_list, path, position_context
                 )
+            if leaf.items is None and type(result) is leaf.native:
+                return result
             if _is_null(result, leaf.non_null, parent_type, name):
                 return None
             if leaf.items is None:
-                return self.complete_leaf_value(leaf.type, result)
+                return self.complete_leaf_value(leaf.leaf_type, result)
             field = (parent_type, name, field_details_list)
             return self._completed_items(leaf, leaf.items, result, field, path)
         except Exception as raw_error:
@@ -124,8 +133,12 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         completed: list[Any] = []
         for index, item in enumerate(items):
             try:
-                null = _is_null(item, non_null, parent_type, name)
-                completed.append(None if null else self.complete_leaf_value(leaf.type, item))
+                if type(item) is leaf.native:
+                    completed.append(item)
+                elif _is_null(item, non_null, parent_type, name):
+                    completed.append(None)
+                else:
+                    completed.append(self.complete_leaf_value(leaf.leaf_type, item))
             except Exception as raw_error:
                 item_path = path.add_key(index, None)
                 self.handle_field_error(raw_error, item_type, field_details_list, item_path)
@@ -185,4 +198,5 @@ def _leaf(field: GraphQLField, lists: bool) -> _Leaf | None:
         named,
         is_non_null_type(field.type),
         items,
+        next((kind for scalar, kind in _AS_THEY_ARE if named is scalar), None),
     )

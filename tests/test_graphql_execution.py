@@ -43,6 +43,8 @@ class Item:
     tags: list[str]
     notes: list[str | None] | None
     counts: list[int]
+    key: strawberry.ID
+    flag: bool
 
     @strawberry.field
     def greeting(self, to: str = "you") -> str:
@@ -67,6 +69,8 @@ def _item(**changes: Any) -> Item:
         "tags": ["a", "b"],
         "notes": None,
         "counts": [1, 2],
+        "key": strawberry.ID("k1"),
+        "flag": False,
         **changes,
     }
     return Item(**fields)
@@ -152,6 +156,19 @@ def test_lists_of_leaves_complete_as_graphql_core_does() -> None:
             "Expected Iterable, but did not find one for field 'Item.notes'.",
         ),
         (["holders", 4, "maybe", "tags", 0], "held item"),
+    ]
+
+
+def test_values_of_other_types_are_converted_as_graphql_core_does() -> None:
+    """String, Boolean and ID give back their own Python type as it is; anything else goes
+    through graphql-core's conversion."""
+    query = "{ items { name key flag tags } }"
+    items = [_item(name=True, key=5, flag=1, tags=[2.5, False]), _item(name=7, flag=0.0)]
+    plain, shortcut = _both(query, items)
+    assert shortcut == plain
+    assert shortcut["data"]["items"] == [
+        {"name": "true", "key": "5", "flag": True, "tags": ["2.5", "false"]},
+        {"name": "7", "key": "k1", "flag": False, "tags": ["a", "b"]},
     ]
 
 
