@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from graphql import (
@@ -24,8 +24,10 @@ from graphql import (
     GraphQLID,
     GraphQLLeafType,
     GraphQLList,
+    GraphQLNullableType,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLSchema,
     GraphQLStreamDirective,
     GraphQLString,
@@ -72,6 +74,7 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         middleware = self.middleware_manager
         resolved_elsewhere = middleware is not None and bool(middleware.middlewares)
         self._leaves = {} if resolved_elsewhere else _leaves_of(self.schema)
+        self._streams = _streams(self.schema)
 
     def execute_field(
         self,
@@ -105,7 +108,7 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             if leaf.items is None:
                 return self.complete_leaf_value(leaf.leaf_type, result)
             field = (parent_type, name, field_details_list)
-            return self._completed_items(leaf, leaf.items, result, field, path)
+            return self._completed_items(leaf.items, result, field, path)
         except Exception as raw_error:
             self.handle_field_error(raw_error, field_def.type, field_details_list, path)
             return None
@@ -118,27 +121,51 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         is_awaitable = self.is_awaitable
         return type(result) is not list or any(is_awaitable(item) for item in result)
 
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[GraphQLOutputType],
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's, but a plain list of leaves that a resolver returned (`Query.tags`)
+        is completed as the leaf fields' are."""
+        item_type = return_type.of_type
+        if (
+            self._streams
+            or not is_leaf_type(get_nullable_type(item_type))
+            or self._not_plain(result)
+        ):
+            return super().complete_list_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        field = (info.parent_type, info.field_name, field_details_list)
+        return self._completed_items(item_type, result, field, path)
+
     def _completed_items(
         self,
-        leaf: _Leaf,
         item_type: GraphQLOutputType,
         items: list[Any],
         field: tuple[GraphQLObjectType, str, FieldDetailsList],
         path: Path,
     ) -> list[Any]:
-        """Each item as graphql-core completes it: an error is located at the item's index,
-        and nulls the whole list (raised to the field) if the items are non-null."""
+        """Each leaf item as graphql-core completes it: an error is located at the item's
+        index, and nulls the whole list (raised to the field) if the items are non-null."""
         parent_type, name, field_details_list = field
         non_null = is_non_null_type(item_type)
+        leaf_type = cast("GraphQLLeafType", get_nullable_type(item_type))  # the callers' check
+        native = _native(leaf_type)
         completed: list[Any] = []
         for index, item in enumerate(items):
             try:
-                if type(item) is leaf.native:
+                if type(item) is native:
                     completed.append(item)
                 elif _is_null(item, non_null, parent_type, name):
                     completed.append(None)
                 else:
-                    completed.append(self.complete_leaf_value(leaf.leaf_type, item))
+                    completed.append(self.complete_leaf_value(leaf_type, item))
             except Exception as raw_error:
                 item_path = path.add_key(index, None)
                 self.handle_field_error(raw_error, item_type, field_details_list, item_path)
@@ -161,8 +188,7 @@ def _is_null(value: Any, non_null: bool, parent_type: Any, name: str) -> bool:
 def _leaves_of(schema: GraphQLSchema) -> dict[int, _Leaf]:
     leaves = _LEAVES.get(schema)
     if leaves is None:
-        # Lists are left to graphql-core where a query may stream them (@stream).
-        lists = schema.get_directive(GraphQLStreamDirective.name) is None
+        lists = not _streams(schema)
         leaves = _LEAVES[schema] = {
             id(field): leaf
             for named in schema.type_map.values()
@@ -198,5 +224,14 @@ def _leaf(field: GraphQLField, lists: bool) -> _Leaf | None:
         named,
         is_non_null_type(field.type),
         items,
-        next((kind for scalar, kind in _AS_THEY_ARE if named is scalar), None),
+        _native(named),
     )
+
+
+def _native(leaf_type: GraphQLNullableType) -> type | None:
+    return next((kind for scalar, kind in _AS_THEY_ARE if leaf_type is scalar), None)
+
+
+def _streams(schema: GraphQLSchema) -> bool:
+    """Whether a query may stream a list (@stream): then lists are left to graphql-core."""
+    return schema.get_directive(GraphQLStreamDirective.name) is not None

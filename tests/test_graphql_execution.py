@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import strawberry
@@ -87,7 +87,37 @@ def _query_type(items: list[Item]) -> type:
         def holders(self) -> list[Holder]:
             return [Holder(item=item, maybe=item) for item in items]
 
+        @strawberry.field
+        def names(self) -> list[str]:
+            return [item.name for item in items]
+
+        @strawberry.field
+        def grid(self) -> list[list[str | None]] | None:
+            # Not only strings: what String is given, graphql-core converts or refuses.
+            rows: list[list[Any]] = [[item.name, item.label, item.colour] for item in items]
+            return rows
+
+        @strawberry.field
+        def letters(self) -> list[str]:
+            # Text is no list to graphql-core, though Python iterates it.
+            text: Any = items[0].name
+            return cast("list[str]", text)
+
+        @strawberry.field
+        def later(self) -> list[str]:
+            # Items to await, as graphql-core allows.
+            awaited: list[Any] = [_later(item.name) for item in items]
+            return awaited
+
+        @strawberry.field
+        def colours(self) -> list[Colour | None]:
+            return [item.shade for item in items]
+
     return Query
+
+
+async def _later(value: str) -> str:
+    return value
 
 
 def _both(query: str, items: list[Item]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -156,6 +186,38 @@ def test_lists_of_leaves_complete_as_graphql_core_does() -> None:
             "Expected Iterable, but did not find one for field 'Item.notes'.",
         ),
         (["holders", 4, "maybe", "tags", 0], "held item"),
+    ]
+
+
+def test_lists_of_leaves_from_resolvers_complete_as_graphql_core_does() -> None:
+    plain, shortcut = _both("{ colours grid }", [_item(shade=Colour.RED), _item(label=5)])
+    assert shortcut == plain
+    assert shortcut["data"] == {
+        "colours": ["RED", None],
+        "grid": [["first", None, "Colour.DEEP_BLUE"], ["first", "5", "Colour.DEEP_BLUE"]],
+    }
+    plain, shortcut = _both("{ later }", [_item(), _item(name="second")])
+    assert shortcut == plain
+    assert shortcut["data"] == {"later": ["first", "second"]}
+    plain, shortcut = _both("{ letters }", [_item()])
+    assert shortcut == plain
+    assert shortcut["errors"][0]["message"].startswith("Expected Iterable")
+    # A null item where none may be: the list is null, and with it the data.
+    plain, shortcut = _both("{ names }", [_item(), _item(name=None)])
+    assert shortcut == plain
+    assert shortcut["data"] is None
+    assert [e["path"] for e in shortcut["errors"]] == [["names", 1]]
+    # Items their types cannot serialize, where items may be null, one in a nested list.
+    items = [_item(shade="green"), _item(label=object)]
+    plain, shortcut = _both("{ colours grid }", items)
+    assert shortcut == plain
+    assert shortcut["data"] == {
+        "colours": [None, None],
+        "grid": [["first", None, "Colour.DEEP_BLUE"], ["first", None, "Colour.DEEP_BLUE"]],
+    }
+    assert [(e["path"], e["message"]) for e in shortcut["errors"]] == [
+        (["colours", 0], "Enum 'Colour' cannot represent value: 'green'"),
+        (["grid", 1, 1], "String cannot represent value: <class object>"),
     ]
 
 
