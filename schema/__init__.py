@@ -17,6 +17,7 @@ from strawberry.types.graphql import OperationType
 from config import ConfigError
 from schema.documents import DocumentCache, ValidDocuments
 from schema.errors import ErrorCodes
+from schema.execution import LeafFieldsExecutor
 from schema.limits import REFUSED_DOCUMENTS, QueryCost, QueryLimits, RefusedDocuments
 from schema.mutation import Mutation
 from schema.persisted import PERSISTED_DOCUMENTS, Persisted, PersistedDocuments, PersistedQueries
@@ -125,6 +126,7 @@ def build_schema(
             lambda: DocumentCache(documents),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ],
+        execution_context_class=LeafFieldsExecutor,
         config=StrawberryConfig(
             disable_field_suggestions=production,
             batching_config={"max_operations": MAX_BATCH_OPERATIONS},
