@@ -1,6 +1,7 @@
 """DynamoDB tables at start: created from their design in development (also by several workers
 starting at once), only checked in production, and refused when missing or shaped unlike the
-design; and the configuration errors a `dynamodb://` URL can make."""
+design; the configuration errors a `dynamodb://` URL can make; and a malformed request,
+reported naming its bad parameters though the client does not check requests on the way out."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from unittest import mock
 
 import boto3
 import pytest
+from botocore.exceptions import ParamValidationError
 
 from config import ConfigError
 from stores.dynamodb.backend import DynamoBackend, TablesNotReady
@@ -48,6 +50,31 @@ def test_workers_starting_together_create_each_table_once() -> None:
     names = boto3.client("dynamodb").list_tables()["TableNames"]
     assert sorted(names) == sorted(u.removeprefix("dynamodb://") for u in urls.values())
     asyncio.run(_prepared(urls, create=False))  # production finds them as designed
+
+
+@pytest.mark.usefixtures("in_process_aws")
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        ({"Key": {"pk": "untyped", "sk": "untyped"}}, "Key.pk"),
+        ({"Key": {"pk": {"S": "a"}, "sk": {"S": "b"}}, "Consistent": True}, "Consistent"),
+    ],
+)
+def test_a_malformed_request_is_reported_naming_its_parameter(
+    arguments: dict[str, object], named: str
+) -> None:
+    async def send() -> None:
+        backend = DynamoBackend(aws.fresh_table_urls())
+        try:
+            await backend.prepare_tables(create=True)
+            table = backend.table("articles")
+            await table.call("get_item", TableName=table.name, **arguments)
+        finally:
+            await backend.close()
+
+    # A bug in the request, not the service out of reach (StoreUnavailable).
+    with pytest.raises(ParamValidationError, match=named):
+        asyncio.run(send())
 
 
 @pytest.mark.usefixtures("in_process_aws")

@@ -17,6 +17,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.validate import validate_parameters
 
 from models.errors import Invalid
 from stores.errors import StoreUnavailable
@@ -35,6 +36,8 @@ _UNAVAILABLE_CODES = frozenset(
         "ResourceNotFoundException",  # the table is gone or not created yet
     }
 )
+# Error codes with which the service refuses a request that does not fit its operation.
+_MALFORMED_CODES = frozenset({"ValidationException", "SerializationException"})
 # BatchGetItem and BatchWriteItem take at most this many keys a call.
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
@@ -84,6 +87,8 @@ class DynamoTable:
                 self._executor, partial(method, **arguments)
             )
         except ClientError as error:
+            if error_code(error) in _MALFORMED_CODES:
+                self._check_parameters(operation, arguments)
             if _is_unavailable(error):
                 raise StoreUnavailable(f"DynamoDB {operation}: {error_code(error)}") from error
             if _is_too_large(error):
@@ -92,7 +97,19 @@ class DynamoTable:
         except BotoCoreError as error:
             # Connection refused or reset, timeouts, no endpoint: nothing the request did.
             raise StoreUnavailable(f"DynamoDB {operation}: {type(error).__name__}") from error
+        except (KeyError, AttributeError, TypeError, ValueError):
+            # What botocore's serialiser raises on arguments that do not fit the operation.
+            self._check_parameters(operation, arguments)
+            raise
         return response
+
+    def _check_parameters(self, operation: str, arguments: Mapping[str, Any]) -> None:
+        """Raise botocore's ParamValidationError, naming each parameter that does not fit the
+        operation's model, if any does: the client skips that check on the way out (see
+        stores/dynamodb/backend.py), so a request that failed is checked here."""
+        api_name = self.client.meta.method_to_api_mapping[operation]
+        model = self.client.meta.service_model.operation_model(api_name)
+        validate_parameters(arguments, model.input_shape)
 
     async def allocate_ids(self, count: int) -> list[int]:
         """`count` fresh ids, in increasing order, from one atomic increment."""

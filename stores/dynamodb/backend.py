@@ -23,6 +23,11 @@ from stores.dynamodb.urls import table_name
 # it waits, so this, not the CPU, bounds how many requests overlap.
 MAX_CONCURRENT_CALLS = 64
 _CLIENT_CONFIG = Config(
+    # botocore checks every request against the service model before sending it: 2-15% of
+    # a call's CPU against moto (BENCHMARKS.md, issue 11's fourth round). The stores build
+    # every request themselves, in shapes the tests send; a malformed one is still checked
+    # and reported, when it fails (DynamoTable.call).
+    parameter_validation=False,
     connect_timeout=3,
     read_timeout=5,
     retries={"mode": "standard", "max_attempts": 3},
