@@ -1,15 +1,15 @@
 """python -m bench.run [--sizes 1000,100000] [--connections 16] [--duration 10] [--warmup 2]
-                       [--open-loop] [--workers N] [--load auto|python|wrk]
+                       [--no-open-loop] [--workers N] [--load auto|python|wrk]
 
 For each size (a number of articles): a fresh PostgreSQL database on 127.0.0.1, seeded with
 `python -m seed --articles N --users N/10 --seed 1` and analyzed; ONE uvicorn worker (or
 --workers N) serving it in production mode; then every page of bench/scenarios.py in turn,
 over REST and GraphQL, loaded in a closed loop by wrk (bench/wrk.py) when it is installed, else
 by bench/load.py (or as --load says), in its own process. Prints Markdown tables (for
-BENCHMARKS.md) and drops the databases. Takes about (warm-up + duration) x 10 per size, plus
-seeding.
+BENCHMARKS.md) and drops the databases. Takes about (warm-up + duration) x 30 per size, plus
+seeding (about 15 minutes in all at the defaults).
 
-With --open-loop, each page's closed-loop maximum rate is measured as usual, then the page is
+Unless --no-open-loop, each page's closed-loop maximum rate is measured first, then the page is
 loaded open-loop (bench/load.py --rate) at half that rate on --open-connections connections,
 and its p99 from the scheduled start times is reported beside the closed-loop figures.
 Every measurement also records the CPU the server (all its processes, and each worker), the
@@ -72,7 +72,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument(
         "--open-loop",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="also load each page open-loop at half its measured maximum rate; report its p99",
     )
     parser.add_argument(
