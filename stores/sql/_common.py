@@ -208,9 +208,7 @@ class WindowedPages:
         params: dict[str, Any] = {"keys": list(keys), "key": keys[0], "offset": window.offset}
         if window.limit is not None:
             params["limit"] = window.limit
-        if window.after is not None:
-            params |= {"after_at": window.after.created_at, "after_id": window.after.id}
-        return shape, params
+        return shape, params | cursor_of(window)
 
     def _statement(self, dialect: str, shape: _WindowShape) -> Select[Any]:
         table, partition = self.table, self.partition
@@ -218,7 +216,8 @@ class WindowedPages:
         if shape.one_key:
             # `=`, not `= ANY`: the index on (key, created_at, id) hands its rows newest first.
             stmt = select(table).where(partition == bindparam("key", type_=BigInteger))
-            stmt = _older(stmt, newest, ident, shape)
+            if shape.after:
+                stmt = older_than_cursor(stmt, newest, ident)
             stmt = stmt.order_by(newest.desc(), ident.desc()).offset(bindparam("offset"))
             return stmt.limit(bindparam("limit")) if shape.limited else stmt
         rank = (
@@ -226,9 +225,10 @@ class WindowedPages:
             .over(partition_by=partition, order_by=(newest.desc(), ident.desc()))
             .label("rank")
         )
-        ranked = _older(
-            select(table, rank).where(among(partition, "keys", dialect)), newest, ident, shape
-        ).subquery()
+        within = select(table, rank).where(among(partition, "keys", dialect))
+        if shape.after:
+            within = older_than_cursor(within, newest, ident)
+        ranked = within.subquery()
         offset = bindparam("offset", type_=BigInteger)
         stmt = select(ranked).where(ranked.c.rank > offset)
         if shape.limited:
@@ -236,14 +236,19 @@ class WindowedPages:
         return stmt.order_by(ranked.c[partition.name], ranked.c.rank)
 
 
-def _older(
-    stmt: Select[Any], created_at: Column[Any], ident: Column[Any], shape: _WindowShape
+def older_than_cursor(
+    stmt: Select[Any], created_at: Column[Any], ident: Column[Any]
 ) -> Select[Any]:
-    """`stmt` kept to the rows older than the window's `after`, if it has one."""
-    if not shape.after:
-        return stmt
+    """`stmt` kept to the rows older than the position in the parameters `cursor_of` gives."""
     # Each side bound with its column's type, so the instant goes through UtcDateTime.
     older = tuple_(
         bindparam("after_at", type_=created_at.type), bindparam("after_id", type_=ident.type)
     )
     return stmt.where(tuple_(created_at, ident) < older)
+
+
+def cursor_of(window: Window) -> dict[str, Any]:
+    """The parameters of `older_than_cursor` for the window's `after`, if it has one."""
+    if window.after is None:
+        return {}
+    return {"after_at": window.after.created_at, "after_id": window.after.id}

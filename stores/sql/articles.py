@@ -17,7 +17,6 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,7 +28,7 @@ from models.articles import Article, ArticleEdit, ArticleQuery, ArticleRecord, N
 from models.errors import Conflict, NotFound
 from models.pages import Position, Window
 from models.validation import MISSING
-from stores.sql._common import WindowedPages
+from stores.sql._common import WindowedPages, cursor_of, older_than_cursor
 from stores.sql.outbox import SqlOutboxStore, record
 from stores.sql.reads import Reads, among
 from stores.sql.restoring import advance_ids, hold_ids, replacing
@@ -165,9 +164,7 @@ class SqlArticleStore(SqlOutboxStore):
             "article_ids": list(query.article_ids or ()),
             "limit": window.limit,
             "offset": window.offset,
-        }
-        if window.after is not None:
-            params |= {"after_at": window.after.created_at, "after_id": window.after.id}
+        } | cursor_of(window)
         return [_article(m) for m in await self._read(_PAGE, shape, params)]
 
     async def count(self, query: ArticleQuery) -> int:
@@ -340,11 +337,7 @@ def _page_statement(dialect: str, shape: _PageShape) -> Select[Any]:
     if shape.among_ids:
         stmt = stmt.where(among(articles.c.id, "article_ids", dialect))
     if shape.after:
-        # Each side bound with its column's type, so the instant goes through UtcDateTime.
-        older = tuple_(
-            bindparam("after_at", type_=created_at.type), bindparam("after_id", type_=ident.type)
-        )
-        stmt = stmt.where(tuple_(created_at, ident) < older)
+        stmt = older_than_cursor(stmt, created_at, ident)
     stmt = stmt.order_by(created_at.desc(), ident.desc()).offset(bindparam("offset"))
     return stmt.limit(bindparam("limit")) if shape.limited else stmt
 
