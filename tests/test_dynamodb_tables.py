@@ -13,6 +13,7 @@ from unittest import mock
 import boto3
 import pytest
 from botocore.exceptions import ParamValidationError
+from botocore.stub import Stubber
 
 from config import ConfigError
 from stores.dynamodb.backend import DynamoBackend, TablesNotReady
@@ -74,6 +75,26 @@ def test_a_malformed_request_is_reported_naming_its_parameter(
 
     # A bug in the request, not the service out of reach (StoreUnavailable).
     with pytest.raises(ParamValidationError, match=named):
+        asyncio.run(send())
+
+
+@pytest.mark.usefixtures("in_process_aws")
+def test_a_request_the_service_refuses_as_malformed_is_checked_and_named() -> None:
+    # Past the serialiser (a number where the model has a string), refused by the service as
+    # malformed: SerializationException, as the stub answers.
+    async def send() -> None:
+        backend = DynamoBackend(aws.fresh_table_urls())
+        try:
+            await backend.prepare_tables(create=True)
+            table = backend.table("articles")
+            with Stubber(table.client) as stub:
+                stub.add_client_error("get_item", service_error_code="SerializationException")
+                key = {"pk": {"S": 5}, "sk": {"S": "b"}}
+                await table.call("get_item", TableName=table.name, Key=key)
+        finally:
+            await backend.close()
+
+    with pytest.raises(ParamValidationError, match=r"Key\.pk\.S"):
         asyncio.run(send())
 
 
